@@ -1,0 +1,42 @@
+# The two everyday commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run test lint bench migrate clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "This project needs Python 3.12 or newer (Django 6); '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "With pyenv, the .python-version file selects 3.13.0; or run: make PYTHON=python3.13 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+migrate: venv
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	@echo "Admin:   http://127.0.0.1:8000/admin/  (create a login: $(BIN)/python manage.py createsuperuser)"
+	@echo "Bus:     $(BIN)/python manage.py eventbus status"
+	DEBUG=$${DEBUG:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+test: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: venv
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,161 @@
+"""Settings, read from the environment only (django-environ); see docs/configuration.md."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+
+
+def _setting(name: str, read: Callable[..., Any], **kwargs: Any) -> Any:
+    """Read one variable; a malformed value fails start-up with a message naming it."""
+    try:
+        return read(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except Exception as error:
+        raise ImproperlyConfigured(f"{name} is malformed: {error}") from error
+
+
+DEBUG = _setting("DEBUG", env.bool, default=False)
+if DEBUG:
+    SECRET_KEY = _setting("SECRET_KEY", env.str, default="development-only-not-secret")
+else:
+    SECRET_KEY = _setting("SECRET_KEY", env.str)
+ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "eventbus",
+    "orders",
+    "payments",
+    "shipping",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    config = _setting("DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and a busy timeout let the web process and the workers write side by side;
+        # IMMEDIATE transactions take the write lock up front instead of failing on upgrade.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+        # Worker processes started by the tests must open the same file, not a private memory db.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    else:
+        config["CONN_MAX_AGE"] = _setting("CONN_MAX_AGE", env.int, default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _setting("LOG_LEVEL", env.str, default="INFO")},
+}
+
+
+def filesystem_broker_options(folder: Path, *, polling_interval: float) -> dict:
+    for sub in ("queue", "claimed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "claimed"),
+        "control_folder": str(folder / "control"),
+        "polling_interval": polling_interval,
+    }
+
+
+REDIS_URL = _setting("REDIS_URL", env.str, default="")
+
+# Celery: the broker is only a doorbell; every pending piece of work lives in the database.
+CELERY_BROKER_URL = _setting("CELERY_BROKER_URL", env.str, default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.05)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "eventbus"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The only periodic task is the sweep: an in-memory schedule needs no file to share or corrupt.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
+
+EVENTBUS_SOURCE = _setting("EVENTBUS_SOURCE", env.str, default="/shop")
+EVENTBUS_BATCH_SIZE = _setting("EVENTBUS_BATCH_SIZE", env.int, default=100)
+EVENTBUS_LEASE_SECONDS = _setting("EVENTBUS_LEASE_SECONDS", env.float, default=60.0)
+EVENTBUS_SWEEP_SECONDS = _setting("EVENTBUS_SWEEP_SECONDS", env.float, default=2.0)
+EVENTBUS_PUMP_SECONDS = _setting("EVENTBUS_PUMP_SECONDS", env.float, default=5.0)
+EVENTBUS_MAX_ATTEMPTS = _setting("EVENTBUS_MAX_ATTEMPTS", env.int, default=8)
+EVENTBUS_BACKOFF_SECONDS = _setting("EVENTBUS_BACKOFF_SECONDS", env.float, default=1.0)
+EVENTBUS_BACKOFF_MAX_SECONDS = _setting("EVENTBUS_BACKOFF_MAX_SECONDS", env.float, default=300.0)
+EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, default=REDIS_URL)
+
+CELERY_BEAT_SCHEDULE = {
+    "eventbus-sweep": {"task": "eventbus.sweep", "schedule": EVENTBUS_SWEEP_SECONDS},
+}

@@ -1,0 +1,23 @@
+"""A transactional outbox with Celery delivery and effectively-once handlers.
+
+The public API: ``Event``, ``publish``, ``subscribe``, ``Backoff``, ``current_envelope``.
+Everything but ``publish`` imports without Django, so a context's ``events`` module stays free of it.
+"""
+
+from typing import Any
+
+from .backoff import Backoff
+from .context import current_envelope
+from .envelope import Envelope
+from .event import Event
+from .subscribers import subscribe
+
+__all__ = ["Backoff", "Envelope", "Event", "current_envelope", "publish", "subscribe"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "publish":
+        from .publishing import publish
+
+        return publish
+    raise AttributeError(name)

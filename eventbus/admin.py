@@ -1,0 +1,70 @@
+"""Admin pages for the outbox (read-only), deliveries and dead letters (retry, discard)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import operations
+from .models import DeadLetter, Delivery, OutboxEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "type", "version", "key", "time", "deliver_at", "dispatched_at"]
+    list_filter = ["type"]
+    search_fields = ["=event_id", "=key", "=correlation_id"]
+    date_hierarchy = "time"
+
+
+@admin.action(description="Retry now (fresh attempts)")
+def retry_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+    count = operations.retry(queryset)
+    modeladmin.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
+
+
+@admin.action(description="Discard (give up)")
+def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+    count = operations.discard(queryset)
+    modeladmin.message_user(request, f"{count} dead letter(s) discarded.", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "subscriber", "event_type", "key", "state", "attempts", "available_at", "finished_at"]
+    list_filter = ["state", "subscriber", "event__type"]
+    search_fields = ["=key", "=event__event_id"]
+    list_select_related = ["event"]
+    actions = [retry_deliveries, discard_deliveries]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Actions need change permission; the form itself stays read-only through readonly_fields.
+        return request.user.is_staff
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in Delivery._meta.fields]
+
+    @admin.display(description="event type", ordering="event__type")
+    def event_type(self, delivery: Delivery) -> str:
+        return delivery.event.type
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(DeliveryAdmin):
+    list_display = ["id", "subscriber", "event_type", "key", "attempts", "finished_at", "last_error"]
+    list_filter = ["subscriber", "event__type"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return super().get_queryset(request).filter(state=Delivery.State.DEAD)

@@ -1,0 +1,99 @@
+"""Turning events into outbox rows and stored rows back into typed events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from opentelemetry import propagate
+from pydantic import ValidationError
+from uuid6 import uuid7
+
+from . import catalog
+from .envelope import Envelope
+from .errors import UnknownEventType
+from .event import Event
+from .models import OutboxEvent
+
+
+def envelope_for(
+    event: Event,
+    *,
+    source: str,
+    key: str,
+    time: datetime,
+    correlation_id: str,
+    causation_id: UUID | None,
+) -> Envelope:
+    return Envelope(
+        id=uuid7(),
+        source=source,
+        type=event.event_type,
+        dataversion=event.event_version,
+        subject=key,
+        time=time,
+        correlationid=correlation_id,
+        causationid=causation_id,
+        data=event.model_dump(mode="json"),
+        **_trace_context(),
+    )
+
+
+def outbox_row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
+    return OutboxEvent(
+        event_id=envelope.id,
+        source=envelope.source,
+        type=envelope.type,
+        version=envelope.dataversion,
+        key=envelope.subject,
+        time=envelope.time,
+        data=envelope.data,
+        correlation_id=envelope.correlationid,
+        causation_id=envelope.causationid,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+        deliver_at=deliver_at,
+    )
+
+
+def envelope_of(row: OutboxEvent) -> Envelope:
+    return Envelope(
+        id=row.event_id,
+        source=row.source,
+        type=row.type,
+        dataversion=row.version,
+        subject=row.key,
+        time=row.time,
+        correlationid=row.correlation_id,
+        causationid=row.causation_id,
+        traceparent=row.traceparent,
+        tracestate=row.tracestate,
+        data=row.data,
+    )
+
+
+class UndecodableEvent(Exception):
+    """A stored event that cannot become the class its subscriber expects; never worth a retry."""
+
+
+def decode(envelope: Envelope, wanted: type[Event]) -> Event:
+    """The stored payload as an instance of ``wanted`` (the subscriber's event class)."""
+    try:
+        stored_class = catalog.event_class(envelope.type, envelope.dataversion)
+    except UnknownEventType as error:
+        raise UndecodableEvent(str(error)) from None
+    if stored_class is not wanted:
+        raise UndecodableEvent(
+            f"stored {envelope.type} v{envelope.dataversion} cannot be read as v{wanted.event_version}: no upcaster"
+        )
+    try:
+        return wanted.model_validate(envelope.data)
+    except ValidationError as error:
+        raise UndecodableEvent(f"stored {envelope.type} v{envelope.dataversion} does not parse: {error}") from None
+
+
+def _trace_context() -> dict[str, Any]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {name: carrier[name] for name in ("traceparent", "tracestate") if name in carrier}

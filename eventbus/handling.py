@@ -1,0 +1,106 @@
+"""Running handlers: each delivery's effects and its 'done' mark commit or roll back together."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import codec, conf
+from .claims import Claim
+from .context import handling
+from .models import Delivery
+from .subscribers import Subscriber, subscriber
+
+log = logging.getLogger(__name__)
+State = Delivery.State
+OUTCOME_FIELDS = ["state", "available_at", "finished_at", "last_error", "last_traceback", "lease_expires_at"]
+
+
+@dataclass(frozen=True)
+class Processed:
+    handled: int
+    soonest_retry: datetime | None
+
+
+def process_claim(claim: Claim) -> Processed:
+    """Run the claimed deliveries in one transaction, each handler inside its own savepoint.
+
+    Rows are locked and re-checked against the claim token first, so a delivery whose lease was
+    re-driven elsewhere, or that is already done, is skipped.
+    """
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event")
+            .filter(id__in=claim.delivery_ids, claim_token=claim.token, state=State.RUNNING)
+            .order_by("event_id")
+        )
+        for delivery in deliveries:
+            _run(delivery)
+        Delivery.objects.bulk_update(deliveries, OUTCOME_FIELDS)
+    retries = [d.available_at for d in deliveries if d.state == State.PENDING]
+    return Processed(len(deliveries), min(retries, default=None))
+
+
+def _run(delivery: Delivery) -> None:
+    found = subscriber(delivery.subscriber)
+    if found is None:
+        _dead(delivery, f"no subscriber {delivery.subscriber!r} in this process", "")
+        return
+    envelope = codec.envelope_of(delivery.event)
+    try:
+        event = codec.decode(envelope, found.event_class)
+    except codec.UndecodableEvent as error:
+        _dead(delivery, str(error), "")
+        return
+    try:
+        with transaction.atomic(), handling(envelope):
+            found.handler(event)
+    except Exception as error:
+        _failed(delivery, found, error)
+    else:
+        _finish(delivery, State.DONE)
+
+
+def _failed(delivery: Delivery, found: Subscriber, error: Exception) -> None:
+    message = f"{type(error).__name__}: {error}"
+    trace = traceback.format_exc()
+    if delivery.attempts >= (found.max_attempts or conf.max_attempts()):
+        log.error("delivery %s to %s dead after %s attempts: %s", delivery.id, found.id, delivery.attempts, message)
+        _dead(delivery, message, trace)
+        return
+    delay = (found.backoff or conf.backoff()).delay(delivery.attempts)
+    log.warning(
+        "delivery %s to %s failed (attempt %s), retry in %.2fs: %s",
+        delivery.id,
+        found.id,
+        delivery.attempts,
+        delay,
+        message,
+    )
+    _retry_later(delivery, message, trace, timezone.now() + timedelta(seconds=delay))
+
+
+def _retry_later(delivery: Delivery, message: str, trace: str, at: datetime) -> None:
+    delivery.state = State.PENDING
+    delivery.available_at = at
+    delivery.last_error = message
+    delivery.last_traceback = trace
+    delivery.lease_expires_at = None
+
+
+def _dead(delivery: Delivery, message: str, trace: str) -> None:
+    delivery.last_error = message
+    delivery.last_traceback = trace
+    _finish(delivery, State.DEAD)
+
+
+def _finish(delivery: Delivery, state: str) -> None:
+    delivery.state = state
+    delivery.finished_at = timezone.now()
+    delivery.lease_expires_at = None

@@ -1,0 +1,105 @@
+"""The bus's tables: the transactional outbox and one delivery per (event, subscriber)."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxEvent(models.Model):
+    """One published event, written in its publisher's transaction; ``id`` is its publish position."""
+
+    event_id = models.UUIDField(unique=True)
+    source = models.CharField(max_length=200)
+    type = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    key = models.CharField(max_length=200)
+    time = models.DateTimeField()
+    data = models.JSONField()
+    correlation_id = models.CharField(max_length=200)
+    causation_id = models.UUIDField(null=True, blank=True)
+    traceparent = models.CharField(max_length=100, blank=True, default="")
+    tracestate = models.CharField(max_length=500, blank=True, default="")
+    deliver_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "eventbus_outbox"
+        verbose_name = "outbox event"
+        indexes = [
+            models.Index(
+                fields=["deliver_at", "id"],
+                condition=Q(dispatched_at__isnull=True),
+                name="eventbus_outbox_undispatched",
+            ),
+            models.Index(
+                fields=["key", "id"],
+                condition=Q(dispatched_at__isnull=True),
+                name="eventbus_outbox_undisp_key",
+            ),
+            models.Index(fields=["correlation_id"], name="eventbus_outbox_correlation"),
+            models.Index(fields=["time"], name="eventbus_outbox_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} v{self.version} {self.event_id}"
+
+
+class Delivery(models.Model):
+    """The handling of one event by one subscriber: its state, attempts and last error."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        DEAD = "dead"
+        DISCARDED = "discarded"
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    ordered = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField()
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_traceback = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "eventbus_delivery"
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="eventbus_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                condition=Q(state="pending"),
+                name="eventbus_delivery_due",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(state="running"),
+                name="eventbus_delivery_leased",
+            ),
+            models.Index(
+                fields=["subscriber", "key", "event"],
+                condition=Q(ordered=True, state__in=["pending", "running", "dead"]),
+                name="eventbus_delivery_key_open",
+            ),
+            models.Index(fields=["state", "subscriber"], name="eventbus_delivery_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.event_id} ({self.state})"
+
+
+class DeadLetter(Delivery):
+    """Dead-lettered deliveries, as their own admin page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"

@@ -1,0 +1,83 @@
+"""Operator actions shared by the management command and the admin: status, dead letters, purge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from . import doorbell
+from .models import Delivery, OutboxEvent
+
+State = Delivery.State
+OPEN_STATES = [State.PENDING, State.RUNNING, State.DEAD]
+
+
+@dataclass(frozen=True)
+class Status:
+    undispatched: int
+    scheduled: int
+    oldest_undispatched: datetime | None
+    oldest_pending: datetime | None
+    counts: dict[str, dict[str, int]]
+
+    def oldest_age_seconds(self, now: datetime) -> float:
+        oldest = [t for t in (self.oldest_undispatched, self.oldest_pending) if t is not None]
+        return max((now - min(oldest)).total_seconds(), 0.0) if oldest else 0.0
+
+
+def status(now: datetime | None = None) -> Status:
+    now = now or timezone.now()
+    outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
+        due=Count("id", filter=Q(deliver_at__lte=now)),
+        scheduled=Count("id", filter=Q(deliver_at__gt=now)),
+        oldest=Min("time", filter=Q(deliver_at__lte=now)),
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in Delivery.objects.values("subscriber", "state").annotate(n=Count("id")).order_by("subscriber"):
+        counts.setdefault(row["subscriber"], {})[row["state"]] = row["n"]
+    oldest_pending = Delivery.objects.filter(state=State.PENDING).aggregate(t=Min("created_at"))["t"]
+    return Status(outbox["due"], outbox["scheduled"], outbox["oldest"], oldest_pending, counts)
+
+
+def dead_letters() -> QuerySet[Delivery]:
+    return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
+
+
+def retry(deliveries: QuerySet[Delivery]) -> int:
+    """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
+    with transaction.atomic():
+        count = deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
+            state=State.PENDING,
+            attempts=0,
+            available_at=timezone.now(),
+            finished_at=None,
+            claim_token=None,
+        )
+        transaction.on_commit(doorbell.kick, robust=True)
+    return count
+
+
+def discard(deliveries: QuerySet[Delivery]) -> int:
+    """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
+    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=timezone.now())
+
+
+def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
+    """Delete events older than ``older_than`` whose deliveries are all finished (done or discarded)."""
+    cutoff = timezone.now() - older_than
+    finished = (
+        OutboxEvent.objects.filter(time__lt=cutoff, dispatched_at__isnull=False)
+        .exclude(deliveries__state__in=OPEN_STATES)
+        .order_by("id")
+    )
+    removed = 0
+    while ids := list(finished.values_list("id", flat=True)[:chunk]):
+        with transaction.atomic():
+            Delivery.objects.filter(event_id__in=ids).delete()
+            OutboxEvent.objects.filter(id__in=ids).delete()
+        removed += len(ids)
+    return removed

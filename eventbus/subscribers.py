@@ -1,0 +1,107 @@
+"""The subscriber registry: who reacts to which event type, and with what delivery options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .backoff import Backoff
+from .errors import NotAnEvent, SubscriptionError
+from .event import Event
+
+Handler = Callable[[Any], None]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: str
+    event_class: type[Event]
+    handler: Handler
+    max_attempts: int | None = None
+    backoff: Backoff | None = None
+    ordered: bool = False
+
+    @property
+    def event_type(self) -> str:
+        return self.event_class.event_type
+
+
+_by_id: dict[str, Subscriber] = {}
+_by_type: dict[str, list[Subscriber]] = {}
+
+
+def subscribe(
+    event_class: type[Event],
+    *,
+    id: str | None = None,
+    max_attempts: int | None = None,
+    backoff: Backoff | None = None,
+    ordered: bool = False,
+) -> Callable[[H], H]:
+    """Declare ``handler`` a subscriber of ``event_class``.
+
+    The id defaults to ``<app label>.<function name>`` (``payments.charge_order``) and must stay
+    stable: deliveries are recorded under it. ``ordered`` asks for per-key publish order.
+    """
+    if not (isinstance(event_class, type) and issubclass(event_class, Event)):
+        raise NotAnEvent(f"subscribe() takes an Event subclass, not {event_class!r}")
+    if max_attempts is not None and max_attempts < 1:
+        raise SubscriptionError("max_attempts must be at least 1")
+    if backoff is not None and not isinstance(backoff, Backoff):
+        raise SubscriptionError("backoff must be an eventbus.Backoff")
+
+    def register(handler: H) -> H:
+        subscriber_id = id or f"{_owner(handler.__module__)}.{handler.__name__}"
+        _add(Subscriber(subscriber_id, event_class, handler, max_attempts, backoff, ordered))
+        return handler
+
+    return register
+
+
+def _add(subscriber: Subscriber) -> None:
+    known = _by_id.get(subscriber.id)
+    if known is not None:
+        if _same_function(known.handler, subscriber.handler):
+            return
+        raise SubscriptionError(
+            f"subscriber id {subscriber.id!r} is taken by {_describe(known.handler)}; "
+            f"{_describe(subscriber.handler)} needs another id"
+        )
+    _by_id[subscriber.id] = subscriber
+    _by_type.setdefault(subscriber.event_type, []).append(subscriber)
+
+
+def unsubscribe(subscriber_id: str) -> None:
+    """Remove a subscriber (for tests that register handlers of their own)."""
+    subscriber = _by_id.pop(subscriber_id)
+    _by_type[subscriber.event_type].remove(subscriber)
+
+
+def subscribers_of(event_type: str) -> list[Subscriber]:
+    return _by_type.get(event_type, [])
+
+
+def subscriber(subscriber_id: str) -> Subscriber | None:
+    return _by_id.get(subscriber_id)
+
+
+def all_subscribers() -> list[Subscriber]:
+    return sorted(_by_id.values(), key=lambda s: s.id)
+
+
+def _owner(module: str) -> str:
+    """The Django app label that holds ``module``, else its top-level package."""
+    from django.apps import apps
+
+    app = apps.get_containing_app_config(module) if apps.apps_ready else None
+    return app.label if app else module.split(".")[0]
+
+
+def _same_function(a: Handler, b: Handler) -> bool:
+    return _describe(a) == _describe(b)
+
+
+def _describe(handler: Handler) -> str:
+    return f"{handler.__module__}.{getattr(handler, '__qualname__', handler)}"

@@ -1,0 +1,1 @@
+"""Orders: the order aggregate and its side of the saga (filled by the saga issue)."""

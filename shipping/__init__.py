@@ -1,0 +1,1 @@
+"""Shipping: shipments through the carrier port (filled by the saga issue)."""

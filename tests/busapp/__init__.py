@@ -1,0 +1,1 @@
+"""A small app of events and handlers that the event bus tests drive."""

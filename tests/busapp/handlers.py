@@ -1,0 +1,51 @@
+"""Test handlers: each records an Effect, so a test counts exactly how often a handler committed."""
+
+import os
+import time
+from pathlib import Path
+
+from eventbus import Backoff, current_envelope, subscribe
+
+from .events import Fanout, Hang, Ping, Sequenced
+from .models import Effect, Switch
+
+FLAKY_LOG = Path(os.environ.get("BUSAPP_FLAKY_LOG", "var/busapp-flaky.log"))
+
+
+def record(subscriber: str, n: int) -> None:
+    envelope = current_envelope()
+    assert envelope is not None
+    Effect.objects.create(subscriber=subscriber, event_id=envelope.id, key=envelope.subject, n=n)
+
+
+@subscribe(Ping)
+def record_ping(event: Ping) -> None:
+    record("busapp.record_ping", event.n)
+
+
+@subscribe(Fanout)
+def record_fanout(event: Fanout) -> None:
+    record("busapp.record_fanout", event.n)
+
+
+@subscribe(Fanout, max_attempts=4, backoff=Backoff(base_seconds=0.3, max_seconds=10, jitter=False))
+def fail_until_fixed(event: Fanout) -> None:
+    with FLAKY_LOG.open("a") as log:
+        log.write(f"{time.time()}\n")
+    if not Switch.objects.filter(name="fixed").exists():
+        raise RuntimeError(f"broken handler refuses event {event.n}")
+    record("busapp.fail_until_fixed", event.n)
+
+
+@subscribe(Sequenced, ordered=True)
+def record_in_order(event: Sequenced) -> None:
+    record("busapp.record_in_order", event.n)
+
+
+@subscribe(Hang)
+def hang_first_time(event: Hang) -> None:
+    marker = Path(event.marker)
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(120)
+    record("busapp.hang_first_time", 0)

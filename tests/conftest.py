@@ -1,0 +1,79 @@
+"""Fixtures shared by the whole suite: worker processes, private Redis servers, the backend in use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.processes import RedisServer, Worker, database_url, free_port
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the embedded default, tests marked ``postgres`` are deselected (reported), not skipped."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+@pytest.fixture
+def worker_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a worker process: this test's database, broker and quick bus timings."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EVENTBUS_DOORBELL_REDIS_URL": settings.EVENTBUS_DOORBELL_REDIS_URL,
+        "EVENTBUS_SWEEP_SECONDS": "0.5",
+        "EVENTBUS_LEASE_SECONDS": "3",
+        "BUSAPP_FLAKY_LOG": str(tmp_path / "flaky.log"),
+    }
+
+
+@pytest.fixture
+def start_worker(transactional_db: None, tmp_path: Path, worker_env: dict[str, str]) -> Iterator[Callable[..., Worker]]:
+    """Start real ``celery worker`` processes (with beat by default); all are stopped afterwards."""
+    started: list[Worker] = []
+
+    def start(*, concurrency: int = 2, beat: bool = True, **env: str) -> Worker:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = Worker(log=log, env={**worker_env, **env}, concurrency=concurrency, beat=beat)
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(port=free_port(), directory=tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker_queue_is_empty() -> Callable[[], bool]:
+    """A check that the bus's queue holds no message, delivered-but-unacknowledged ones included."""
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        return lambda: not any(folder.iterdir())
+    import redis
+
+    client = redis.Redis.from_url(url)
+    return lambda: client.llen("eventbus") == 0 and client.hlen("unacked") == 0

@@ -1,0 +1,130 @@
+"""Real Celery worker processes and private Redis servers for the tests that need them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+
+from tests.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The URL of the database the test process uses, for worker processes to open."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    user = s["USER"] or "postgres"
+    return f"postgres://{user}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Worker:
+    """``celery -A config worker`` (optionally with embedded beat) in its own process group."""
+
+    log: Path
+    env: dict[str, str]
+    concurrency: int = 2
+    beat: bool = True
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> Worker:
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "info",
+            "-Q",
+            "eventbus",
+            "-c",
+            str(self.concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{self.log.stem}@%h",
+        ]
+        if self.beat:
+            args += ["-B"]
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_until(self._ready, timeout=60, what=f"worker ready (log {self.log})")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process and self.process.poll() is not None:
+            raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+        return " ready." in self.log.read_text()
+
+    def stop(self) -> None:
+        """Kill the whole process group: the bus must cope with that anyway, and it is quick."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class RedisServer:
+    """A private ``redis-server`` on its own port, so a test may stop or flush it freely."""
+
+    port: int
+    directory: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, timeout=10, what=f"redis on port {self.port}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

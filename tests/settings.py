@@ -1,0 +1,13 @@
+"""Settings for the test suite: the project's, plus a small app of test events and handlers."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS, VAR_DIR, filesystem_broker_options
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.busapp"]
+
+if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker", polling_interval=0.02)
