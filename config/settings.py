@@ -24,7 +24,18 @@ def _setting(name: str, read: Callable[..., Any], **kwargs: Any) -> Any:
         raise ImproperlyConfigured(f"{name} is malformed: {error}") from error
 
 
-DEBUG = _setting("DEBUG", env.bool, default=False)
+BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _boolean(name: str, *, default: bool) -> bool:
+    """A yes/no variable; anything but the usual words is an error, not a silent False."""
+    text = env.str(name, default=str(default)).strip().lower()
+    if text not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(f"{name} is malformed: expected true/false, 1/0, yes/no or on/off, got {text!r}")
+    return BOOLEAN_WORDS[text]
+
+
+DEBUG = _boolean("DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = _setting("SECRET_KEY", env.str, default="development-only-not-secret")
 else:
@@ -75,6 +86,8 @@ TEMPLATES = [
 
 def _database() -> dict:
     config = _setting("DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    if "." not in config["ENGINE"]:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: unknown database scheme {config['ENGINE']!r}")
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL and a busy timeout let the web process and the workers write side by side;
         # IMMEDIATE transactions take the write lock up front instead of failing on upgrade.
@@ -135,7 +148,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.05)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A kick that cannot reach the broker gives up at once: the sweep re-drives the work later,
+    # and a web request must not wait on kombu's default connection retries (seconds).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+        "socket_connect_timeout": 1,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

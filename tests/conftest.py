@@ -64,16 +64,3 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(port=free_port(), directory=tmp_path).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def broker_queue_is_empty() -> Callable[[], bool]:
-    """A check that the bus's queue holds no message, delivered-but-unacknowledged ones included."""
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("filesystem://"):
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        return lambda: not any(folder.iterdir())
-    import redis
-
-    client = redis.Redis.from_url(url)
-    return lambda: client.llen("eventbus") == 0 and client.hlen("unacked") == 0

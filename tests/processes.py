@@ -76,6 +76,12 @@ class Worker:
             raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
         return " ready." in self.log.read_text()
 
+    def tasks_succeeded(self, task_name: str) -> int:
+        """How many ``task_name`` tasks this worker reports as finished (Celery logs each at INFO)."""
+        return sum(
+            1 for line in self.log.read_text().splitlines() if f"Task {task_name}[" in line and "succeeded" in line
+        )
+
     def stop(self) -> None:
         """Kill the whole process group: the bus must cope with that anyway, and it is quick."""
         if self.process and self.process.poll() is None:

@@ -81,3 +81,11 @@ def test_a_delayed_event_is_not_delivered_before_its_time():
 def test_deliver_at_must_be_timezone_aware():
     with pytest.raises(ValueError, match="timezone-aware"):
         publish(Ping(n=1), key="k", deliver_at=timezone.now().replace(tzinfo=None))
+
+
+@pytest.mark.django_db
+def test_a_transaction_rings_the_doorbell_once_however_many_events_it_publishes(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            publish(Ping(n=n), key="k")
+    assert len(callbacks) == 1

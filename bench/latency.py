@@ -1,0 +1,50 @@
+"""Latency from commit to handler start, with the publisher paced at a steady rate.
+
+The commit time is taken by an on-commit callback registered before ``publish()``'s own, so it
+runs first, right after COMMIT returns, and before the doorbell rings.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from eventbus import publish
+
+from .measuring import Measured, measure
+from .noop.events import NoopEvent
+from .workers import Workers
+
+
+@dataclass(frozen=True)
+class Latency:
+    measured: Measured
+    latencies_ms: list[float]  # sorted
+    achieved_rate: float  # events/s the publisher really kept up
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile."""
+        return self.latencies_ms[max(math.ceil(p / 100 * len(self.latencies_ms)) - 1, 0)]
+
+
+def paced(workers: Workers, run: str, *, rate: float, seconds: float) -> Latency:
+    items = round(rate * seconds)
+    committed: dict[int, float] = {}
+
+    def send() -> None:
+        begin = time.monotonic() + 0.05
+        for n in range(items):
+            delay = begin + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            with transaction.atomic():
+                transaction.on_commit(lambda n=n: committed.__setitem__(n, time.time()))
+                publish(NoopEvent(run=run, n=n), key=str(n))
+
+    measured = measure(workers, run, items, send, timeout=60 + seconds * 2)
+    latencies = sorted(1000 * (measured.starts[n] - committed[n]) for n in range(items))
+    span = max(committed.values()) - min(committed.values())
+    return Latency(measured, latencies, (items - 1) / span if span else 0.0)

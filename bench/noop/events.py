@@ -1,0 +1,9 @@
+"""The event the bench publishes: ``run`` names the measurement, ``n`` numbers the event in it."""
+
+from eventbus import Event
+
+
+class NoopEvent(Event):
+    event_type = "bench.Noop"
+    run: str
+    n: int

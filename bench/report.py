@@ -1,0 +1,65 @@
+"""The figures, each beside its target: printed as a table and written to bench/results.json."""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    met: Callable[[dict[str, float]], bool]
+
+
+def _at_least(name: str, bound: float) -> Target:
+    return Target(f">= {bound:g}", lambda f: operator.ge(f[name], bound))
+
+
+def _at_most(name: str, bound: float) -> Target:
+    return Target(f"<= {bound:g}", lambda f: operator.le(f[name], bound))
+
+
+TARGETS: dict[str, Target | None] = {
+    "baseline_tasks_per_s": None,
+    "events_per_s": None,
+    "ratio": _at_least("ratio", 1.0),
+    "latency_ms_p50": _at_most("latency_ms_p50", 5),
+    "latency_ms_p99": _at_most("latency_ms_p99", 25),
+    "relay_per_s_empty": None,
+    "relay_per_s_1m": Target(
+        ">= 0.9 x relay_per_s_empty", lambda f: f["relay_per_s_1m"] >= 0.9 * f["relay_per_s_empty"]
+    ),
+}
+
+
+def table(figures: dict[str, float]) -> str:
+    rows = [("figure", "measured", "target", "")]
+    for name, target in TARGETS.items():
+        if name not in figures:
+            continue
+        verdict = "" if target is None else ("ok" if target.met(figures) else "MISSED")
+        rows.append((name, _format(figures[name]), target.text if target else "-", verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def verdicts(figures: dict[str, float]) -> dict[str, bool]:
+    return {name: target.met(figures) for name, target in TARGETS.items() if target and name in figures}
+
+
+def write(figures: dict[str, float], details: dict) -> Path:
+    document = {**figures, "targets_met": verdicts(figures), "details": details}
+    RESULTS.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    return RESULTS
+
+
+def _format(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:,.0f}"

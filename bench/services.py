@@ -1,0 +1,46 @@
+"""The bench's own PostgreSQL database and Redis databases, made fresh for every run."""
+
+from __future__ import annotations
+
+import psycopg
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, connections
+
+
+def reset_database() -> None:
+    """Drop and recreate the bench database, then migrate it.
+
+    Refuses a database whose name does not say ``bench``: this one is thrown away every run.
+    """
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        raise SystemExit(f"the bench needs PostgreSQL, not {db['ENGINE']} (set BENCH_DATABASE_URL)")
+    name = db["NAME"]
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    connections.close_all()
+    with psycopg.connect(**_server_params(db), dbname="postgres", autocommit=True) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def _server_params(db: dict) -> dict:
+    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"] or None}
+    if db["PASSWORD"]:
+        params["password"] = db["PASSWORD"]
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def flush_redis() -> None:
+    """Empty the broker's and the doorbell's Redis databases (the bench's own, numbered 2 and 3)."""
+    for url in {settings.CELERY_BROKER_URL, settings.EVENTBUS_DOORBELL_REDIS_URL}:
+        redis.Redis.from_url(url).flushdb()
+
+
+def truncate_bus_tables() -> None:
+    """Start a measurement on empty bus tables."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE eventbus_delivery, eventbus_outbox RESTART IDENTITY")

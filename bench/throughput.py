@@ -1,0 +1,36 @@
+"""Throughput: the same publisher sends N no-op items as fast as it can while 2 processes consume.
+
+Baseline: one raw Celery task per item. Bus: one event per publishing transaction, each handled
+by a no-op subscriber. Publishing and consuming overlap, as they do in production.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from eventbus import conf, publish
+
+from .measuring import Measured, measure
+from .noop.events import NoopEvent
+from .noop.tasks import NOOP_TASK
+from .workers import Workers, app
+
+
+def send_tasks(run: str, items: int) -> None:
+    """Raw Celery, sent the way the bus's doorbell sends its own tasks."""
+    for n in range(items):
+        app.send_task(NOOP_TASK, args=(run, n), queue=conf.queue(), retry=False)
+
+
+def publish_events(run: str, items: int) -> None:
+    for n in range(items):
+        with transaction.atomic():
+            publish(NoopEvent(run=run, n=n), key=str(n))
+
+
+def baseline(workers: Workers, run: str, items: int) -> Measured:
+    return measure(workers, run, items, lambda: send_tasks(run, items), timeout=60 + items / 100)
+
+
+def events(workers: Workers, run: str, items: int) -> Measured:
+    return measure(workers, run, items, lambda: publish_events(run, items), timeout=60 + items / 100)

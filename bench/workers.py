@@ -1,0 +1,78 @@
+"""The real ``celery -A config worker -c 2`` the bench measures, run as a child process group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config.celery import app
+
+from .waiting import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTNAME = "bench@%h"
+
+
+@dataclass
+class Workers:
+    """One worker with ``concurrency`` prefork processes, logging warnings only.
+
+    Logging every task at INFO costs the main process more than a no-op task does, and would
+    weigh on the baseline (one message per task) far more than on the bus (one per batch).
+    """
+
+    log: Path
+    stamp_dir: Path
+    concurrency: int = 2
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> Workers:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "BENCH_STAMP_DIR": str(self.stamp_dir),
+            "LOG_LEVEL": "WARNING",
+        }
+        args = [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "eventbus"),
+            *("-c", str(self.concurrency), "-n", HOSTNAME),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ]
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_until(self._answers, timeout=60, what=f"the celery worker to answer (log: {self.log})", interval=0.2)
+        return self
+
+    def _answers(self) -> bool:
+        self.check_alive()
+        return bool(app.control.ping(timeout=0.5))
+
+    @property
+    def group(self) -> int:
+        """The process group: the worker's main process and its pool children."""
+        assert self.process is not None
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            tail = self.log.read_text()[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"the celery worker exited:\n{tail}")
+
+    def tasks_run(self) -> dict[str, int]:
+        """Tasks executed so far, by name, as the worker itself counts them (remote control)."""
+        replies = app.control.inspect(timeout=2.0).stats() or {}
+        if len(replies) != 1:
+            raise RuntimeError(f"expected one worker to answer, got {sorted(replies)}")
+        return dict(next(iter(replies.values())).get("total", {}))
+
+    def stop(self) -> None:
+        """Kill the whole group: quick, and the bus must cope with that anyway."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)

@@ -1,0 +1,43 @@
+"""Start-up configuration: a production process refuses missing or malformed settings by name."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT
+
+
+def start_django(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_a_secret_key_fails_naming_it():
+    result = start_django()
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DATABASE_URL", "nosuchscheme://x"), ("EVENTBUS_BATCH_SIZE", "many"), ("DEBUG", "perhaps")],
+)
+def test_a_malformed_setting_fails_naming_it(variable, value):
+    result = start_django(SECRET_KEY="s", **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+def test_development_mode_starts_without_a_secret_key():
+    result = start_django(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
