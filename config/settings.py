@@ -24,12 +24,13 @@ def _setting(name: str, read: Callable[..., Any], **kwargs: Any) -> Any:
         raise ImproperlyConfigured(f"{name} is malformed: {error}") from error
 
 
-BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEAN_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 def _boolean(name: str, *, default: bool) -> bool:
     """A yes/no variable; anything but the usual words is an error, not a silent False."""
-    text = env.str(name, default=str(default)).strip().lower()
+    text = env.str(name, default="").strip().lower() or str(default).lower()
     if text not in BOOLEAN_WORDS:
         raise ImproperlyConfigured(f"{name} is malformed: expected true/false, 1/0, yes/no or on/off, got {text!r}")
     return BOOLEAN_WORDS[text]
