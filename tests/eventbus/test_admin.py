@@ -1,0 +1,53 @@
+"""The bus's admin pages: readable by staff, dead letters retried and discarded from there."""
+
+import pytest
+from django.urls import reverse
+
+from eventbus import publish
+from eventbus.models import Delivery
+from eventbus.testing import run_pending
+from tests.busapp.events import Fanout
+
+pytestmark = pytest.mark.django_db
+State = Delivery.State
+
+
+@pytest.fixture
+def dead_letter() -> Delivery:
+    publish(Fanout(n=1), key="k")
+    run_pending()
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(state=State.DEAD, last_error="boom")
+    return Delivery.objects.get(subscriber="busapp.fail_until_fixed")
+
+
+@pytest.mark.parametrize("page", ["outboxevent", "delivery", "deadletter"])
+def test_staff_see_the_bus_pages(admin_client, dead_letter, page):
+    response = admin_client.get(reverse(f"admin:eventbus_{page}_changelist"))
+    assert response.status_code == 200
+    assert b"busapp.Fanout" in response.content
+
+
+def test_the_dead_letter_page_lists_only_dead_deliveries(admin_client, dead_letter):
+    response = admin_client.get(reverse("admin:eventbus_deadletter_changelist"))
+    assert b"boom" in response.content
+    assert b"busapp.record_fanout" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [("retry_deliveries", State.PENDING), ("discard_deliveries", State.DISCARDED)]
+)
+def test_a_dead_letter_is_retried_or_discarded_from_admin(admin_client, dead_letter, action, state):
+    response = admin_client.post(
+        reverse("admin:eventbus_deadletter_changelist"),
+        {"action": action, "_selected_action": [dead_letter.id]},
+    )
+    assert response.status_code == 302
+    dead_letter.refresh_from_db()
+    assert dead_letter.state == state
+
+
+def test_non_staff_are_sent_to_the_login_page(client, django_user_model, dead_letter):
+    client.force_login(django_user_model.objects.create_user("customer", password="x"))
+    response = client.get(reverse("admin:eventbus_delivery_changelist"))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
