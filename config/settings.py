@@ -182,3 +182,12 @@ EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, d
 CELERY_BEAT_SCHEDULE = {
     "eventbus-sweep": {"task": "eventbus.sweep", "schedule": EVENTBUS_SWEEP_SECONDS},
 }
+
+ORDERS_PAYMENT_DEADLINE_SECONDS = _setting("ORDERS_PAYMENT_DEADLINE_SECONDS", env.float, default=900.0)
+SHIPPING_UNSERVED_COUNTRIES = _setting("SHIPPING_UNSERVED_COUNTRIES", env.list, default=["AQ"])
+PAYMENTS_FAKE_PROVIDER_LEDGER = _setting(
+    "PAYMENTS_FAKE_PROVIDER_LEDGER", env.str, default=str(VAR_DIR / "fake-payment-provider.sqlite3")
+)
+SHIPPING_FAKE_CARRIER_LEDGER = _setting(
+    "SHIPPING_FAKE_CARRIER_LEDGER", env.str, default=str(VAR_DIR / "fake-carrier.sqlite3")
+)

@@ -11,3 +11,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.busapp"]
 
 if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker", polling_interval=0.02)
+
+PAYMENTS_FAKE_PROVIDER_LEDGER = str(VAR_DIR / "test-payment-provider.sqlite3")
+SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "test-carrier.sqlite3")

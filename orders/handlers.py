@@ -1,0 +1,47 @@
+"""What the orders context reacts to: payment and shipping news, and its own payment deadline."""
+
+from eventbus import subscribe
+from payments import events as payments_events
+from shipping import events as shipping_events
+
+from . import events, services
+
+
+@subscribe(payments_events.PaymentSucceeded)
+def mark_order_paid(event: payments_events.PaymentSucceeded) -> None:
+    services.order_mark_paid(order_id=event.order_id)
+
+
+@subscribe(payments_events.PaymentFailed)
+def cancel_declined_order(event: payments_events.PaymentFailed) -> None:
+    services.order_cancel_unpaid(order_id=event.order_id, reason="payment_declined")
+
+
+@subscribe(events.PaymentDeadlineReached)
+def cancel_order_past_deadline(event: events.PaymentDeadlineReached) -> None:
+    services.order_cancel_unpaid(order_id=event.order_id, reason="payment_timeout")
+
+
+@subscribe(shipping_events.ShipmentCreated)
+def confirm_order(event: shipping_events.ShipmentCreated) -> None:
+    services.order_confirm(order_id=event.order_id)
+
+
+@subscribe(shipping_events.ShipmentCancelled)
+def cancel_order_on_request(event: shipping_events.ShipmentCancelled) -> None:
+    services.order_cancel_requested(order_id=event.order_id)
+
+
+@subscribe(shipping_events.ShipmentCancellationRefused)
+def refuse_cancellation(event: shipping_events.ShipmentCancellationRefused) -> None:
+    services.order_refuse_cancel(order_id=event.order_id, reason=event.reason)
+
+
+@subscribe(shipping_events.ShipmentDispatched)
+def mark_order_shipped(event: shipping_events.ShipmentDispatched) -> None:
+    services.order_mark_shipped(order_id=event.order_id)
+
+
+@subscribe(payments_events.PaymentRefunded)
+def cancel_refunded_order(event: payments_events.PaymentRefunded) -> None:
+    services.order_cancel_refunded(order_id=event.order_id, reason=event.reason)

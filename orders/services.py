@@ -1,0 +1,161 @@
+"""Order commands: each changes an order and publishes what happened, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from eventbus import publish
+
+from . import events
+from .models import Order, OrderLine
+
+Status = Order.Status
+CENTS = Decimal("0.01")
+
+
+class OrderCannotBeCancelled(Exception):
+    """The customer asked too late (or twice); ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def order_place(
+    *,
+    customer: AbstractBaseUser,
+    currency: str,
+    lines: list[events.OrderLine],
+    shipping_address: events.ShippingAddress,
+    payment_token: str,
+) -> Order:
+    """Create a pending order, announce it, and schedule its payment deadline."""
+    if not lines:
+        raise ValueError("an order needs at least one line")
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal(0)).quantize(CENTS)
+    due_by = timezone.now() + timedelta(seconds=settings.ORDERS_PAYMENT_DEADLINE_SECONDS)
+    with transaction.atomic():
+        order = Order.objects.create(
+            customer=customer,
+            currency=currency,
+            total=total,
+            shipping_address=shipping_address.model_dump(),
+            payment_due_by=due_by,
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(order=order, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in lines
+        )
+        publish(
+            events.OrderCreated(
+                order_id=order.id,
+                customer_id=customer.pk,
+                currency=currency,
+                total=total,
+                lines=tuple(lines),
+                shipping_address=shipping_address,
+                payment_token=payment_token,
+                payment_due_by=due_by,
+            ),
+            key=order.id,
+        )
+        publish(events.PaymentDeadlineReached(order_id=order.id), key=order.id, deliver_at=due_by)
+    return order
+
+
+def order_cancel(*, order_id: UUID) -> Order:
+    """The customer asks to cancel; refused at once if we know the parcel left or it is cancelled.
+
+    Shipping is the one that knows whether the parcel can still be stopped, so the order is
+    cancelled when shipping answers (ShipmentCancelled), or the request is refused then.
+    """
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status == Status.SHIPPED:
+            raise OrderCannotBeCancelled("already_dispatched")
+        if order.status == Status.CANCELLED:
+            raise OrderCannotBeCancelled("already_cancelled")
+        if order.cancel_requested_at is None:
+            order.cancel_requested_at = timezone.now()
+            order.cancel_refused_reason = ""
+            order.save(update_fields=["cancel_requested_at", "cancel_refused_reason", "updated_at"])
+            publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
+    return order
+
+
+def order_cancel_requested(*, order_id: UUID) -> None:
+    """Shipping stopped (or never had) the parcel: carry out the customer's cancellation."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.cancel_requested_at is not None and order.status != Status.CANCELLED:
+            _cancel(order, "customer_cancelled")
+
+
+def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
+    with transaction.atomic():
+        order = _locked(order_id)
+        order.cancel_requested_at = None
+        order.cancel_refused_reason = reason
+        order.save(update_fields=["cancel_requested_at", "cancel_refused_reason", "updated_at"])
+
+
+def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
+    """Cancel an order still waiting for its payment (declined, or past its deadline)."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status == Status.PENDING:
+            _cancel(order, reason)
+
+
+def order_cancel_refunded(*, order_id: UUID, reason: str) -> None:
+    """The money went back: the order cannot go on (a no-op if it was cancelled already)."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != Status.CANCELLED:
+            _cancel(order, reason)
+
+
+def order_mark_paid(*, order_id: UUID) -> None:
+    _advance(order_id, frm={Status.PENDING}, to=Status.PAID)
+
+
+def order_confirm(*, order_id: UUID) -> None:
+    """A shipment is booked; payment came first, even if its news reaches us second."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status in {Status.PENDING, Status.PAID}:
+            _set_status(order, Status.CONFIRMED)
+            publish(events.OrderConfirmed(order_id=order_id), key=order_id)
+
+
+def order_mark_shipped(*, order_id: UUID) -> None:
+    _advance(order_id, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED)
+
+
+def _advance(order_id: UUID, *, frm: set[str], to: str) -> None:
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status in frm:
+            _set_status(order, to)
+
+
+def _set_status(order: Order, status: str) -> None:
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+
+
+def _cancel(order: Order, reason: str) -> None:
+    order.status = Status.CANCELLED
+    order.cancel_reason = reason
+    order.save(update_fields=["status", "cancel_reason", "updated_at"])
+    publish(events.OrderCancelled(order_id=order.id, reason=reason), key=order.id)
+
+
+def _locked(order_id: UUID) -> Order:
+    return Order.objects.select_for_update().get(id=order_id)

@@ -1,0 +1,104 @@
+"""The port to the carrier, and a fake carrier that is deterministic by destination country.
+
+Countries in ``SHIPPING_UNSERVED_COUNTRIES`` are not served. A booking can be cancelled until it
+is dispatched. Like the fake payment provider, the fake carrier keeps its own ledger in a SQLite
+file outside our transactions and honours idempotency keys, so a retried booking books once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+from uuid import uuid4
+
+from django.conf import settings
+
+
+class NotServed(Exception):
+    """The carrier does not deliver to that destination."""
+
+
+class AlreadyDispatched(Exception):
+    """The parcel has left: the booking can no longer be cancelled."""
+
+
+class Carrier(Protocol):
+    def book(self, *, country: str, idempotency_key: str) -> str: ...
+
+    def cancel(self, *, reference: str) -> None: ...
+
+    def dispatch(self, *, reference: str) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS bookings (
+    idempotency_key TEXT PRIMARY KEY, reference TEXT UNIQUE, country TEXT, status TEXT);
+"""
+
+
+class FakeCarrier:
+    def __init__(self, ledger: Path, unserved: frozenset[str]) -> None:
+        self.ledger = ledger
+        self.unserved = unserved
+
+    def book(self, *, country: str, idempotency_key: str) -> str:
+        if country in self.unserved:
+            raise NotServed(f"no delivery to {country}")
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO bookings VALUES (?, ?, ?, 'booked')",
+                (idempotency_key, f"shp_{uuid4().hex}", country),
+            )
+            (reference,) = db.execute(
+                "SELECT reference FROM bookings WHERE idempotency_key = ?", (idempotency_key,)
+            ).fetchone()
+        return reference
+
+    def cancel(self, *, reference: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE bookings SET status = 'cancelled' WHERE reference = ? AND status = 'booked'", (reference,)
+            )
+            if self._status(db, reference) == "dispatched":
+                raise AlreadyDispatched(f"{reference} has been dispatched")
+
+    def dispatch(self, *, reference: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE bookings SET status = 'dispatched' WHERE reference = ? AND status = 'booked'", (reference,)
+            )
+            if self._status(db, reference) != "dispatched":
+                raise ValueError(f"{reference} is not booked")
+
+    def bookings(self, idempotency_key: str) -> list[str]:
+        """Live bookings (booked or dispatched) under a key, for checks: never more than one."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT status FROM bookings WHERE idempotency_key = ? AND status != 'cancelled'", (idempotency_key,)
+            ).fetchall()
+        return [status for (status,) in rows]
+
+    @staticmethod
+    def _status(db: sqlite3.Connection, reference: str) -> str | None:
+        row = db.execute("SELECT status FROM bookings WHERE reference = ?", (reference,)).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.ledger, timeout=30, isolation_level=None)) as db:
+            db.executescript(SCHEMA)
+            yield db
+
+
+@cache
+def _carrier(ledger: str, unserved: frozenset[str]) -> FakeCarrier:
+    return FakeCarrier(Path(ledger), unserved)
+
+
+def carrier() -> Carrier:
+    return _carrier(settings.SHIPPING_FAKE_CARRIER_LEDGER, frozenset(settings.SHIPPING_UNSERVED_COUNTRIES))

@@ -1,0 +1,115 @@
+"""Shipment commands: prepare, book, cancel and dispatch; each publishes what happened.
+
+One Shipment row per order serialises what happens to its parcel, whatever order the news of the
+order, its payment and its cancellation arrive in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+
+from eventbus import publish
+
+from . import events
+from .carrier import AlreadyDispatched, NotServed, carrier
+from .models import Shipment
+
+Status = Shipment.Status
+
+
+class ShipmentNotReady(Exception):
+    """Payment news came before the order's address did; the bus retries until it is here."""
+
+
+class ShipmentNotDispatchable(Exception):
+    """Only a booked shipment can be dispatched."""
+
+
+def booking_key(order_id: UUID) -> str:
+    return f"order-{order_id}-shipment"
+
+
+def shipment_prepare(*, order_id: UUID, address: dict[str, Any]) -> Shipment:
+    """Remember where an order goes, to book it once it is paid (a cancelled one stays cancelled)."""
+    with transaction.atomic():
+        shipment, created = Shipment.objects.select_for_update().get_or_create(
+            order_id=order_id, defaults={"status": Status.AWAITING_PAYMENT, "address": address}
+        )
+        if not created and shipment.address is None:
+            shipment.address = address
+            shipment.save(update_fields=["address", "updated_at"])
+    return shipment
+
+
+def shipment_book(*, order_id: UUID) -> Shipment:
+    with transaction.atomic():
+        shipment = Shipment.objects.select_for_update().filter(order_id=order_id).first()
+        if shipment is None or shipment.address is None:
+            raise ShipmentNotReady(f"no address for order {order_id} yet")
+        if shipment.status != Status.AWAITING_PAYMENT:
+            return shipment
+        try:
+            reference = carrier().book(country=shipment.address["country"], idempotency_key=booking_key(order_id))
+        except NotServed as error:
+            _set(shipment, Status.FAILED, failure_reason=str(error))
+            publish(events.ShipmentFailed(order_id=order_id, reason="destination_not_served"), key=order_id)
+            return shipment
+        _set(shipment, Status.BOOKED, carrier_reference=reference)
+        publish(events.ShipmentCreated(order_id=order_id, carrier_reference=reference), key=order_id)
+    return shipment
+
+
+def shipment_cancel(*, order_id: UUID, requested_by_customer: bool) -> Shipment:
+    """Stop a parcel that has not left; if none is booked yet, make sure none will be.
+
+    For a customer's request the answer is always published: ShipmentCancelled, or
+    ShipmentCancellationRefused once the parcel has been dispatched.
+    """
+    with transaction.atomic():
+        shipment, _ = Shipment.objects.select_for_update().get_or_create(
+            order_id=order_id, defaults={"status": Status.CANCELLED}
+        )
+        booked = shipment.status == Status.BOOKED
+        if booked and not _cancelled_at_carrier(shipment):
+            _set(shipment, Status.DISPATCHED)
+            publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
+        if shipment.status == Status.DISPATCHED:
+            if requested_by_customer:
+                refusal = events.ShipmentCancellationRefused(order_id=order_id, reason="already_dispatched")
+                publish(refusal, key=order_id)
+            return shipment
+        if shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
+            _set(shipment, Status.CANCELLED)
+        if booked or requested_by_customer:
+            publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
+    return shipment
+
+
+def _cancelled_at_carrier(shipment: Shipment) -> bool:
+    try:
+        carrier().cancel(reference=shipment.carrier_reference)
+    except AlreadyDispatched:
+        return False
+    return True
+
+
+def shipment_dispatch(*, order_id: UUID) -> Shipment:
+    """Hand a booked parcel to the carrier; from now on it cannot be cancelled."""
+    with transaction.atomic():
+        shipment = Shipment.objects.select_for_update().get(order_id=order_id)
+        if shipment.status != Status.BOOKED:
+            raise ShipmentNotDispatchable(f"shipment for {order_id} is {shipment.status}")
+        carrier().dispatch(reference=shipment.carrier_reference)
+        _set(shipment, Status.DISPATCHED)
+        publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
+    return shipment
+
+
+def _set(shipment: Shipment, status: str, **fields: str) -> None:
+    shipment.status = status
+    for name, value in fields.items():
+        setattr(shipment, name, value)
+    shipment.save(update_fields=["status", *fields, "updated_at"])

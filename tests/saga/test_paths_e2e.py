@@ -1,0 +1,114 @@
+"""Every path of the saga with real Celery workers, each ending with the DESIGN.md invariants."""
+
+import pytest
+from django.db import transaction
+
+from orders import services as orders_services
+from orders.models import Order
+from payments.models import Payment
+from shipping import services as shipping_services
+from shipping.models import Shipment
+from tests.saga.factories import place_order
+from tests.saga.invariants import TERMINAL, assert_saga_invariants
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.workers
+Status = Order.Status
+
+
+def settled(order: Order, *statuses: str) -> Order:
+    """Wait until the order reaches one of ``statuses`` and the bus has nothing left to do for it."""
+    from eventbus.models import Delivery
+
+    def done() -> Order | None:
+        current = Order.objects.get(id=order.id)
+        open_deliveries = Delivery.objects.filter(event__correlation_id=str(order.id)).exclude(state="done")
+        return current if current.status in statuses and not open_deliveries.exists() else None
+
+    return wait_until(done, timeout=60, what=f"order {order.id} to become {statuses}")
+
+
+def test_happy_path_ends_confirmed(start_worker):
+    start_worker()
+    order = settled(place_order(token="tok_ok"), Status.CONFIRMED)
+    assert Payment.objects.get(order_id=order.id).status == Payment.Status.CAPTURED
+    assert Shipment.objects.get(order_id=order.id).status == Shipment.Status.BOOKED
+    assert_saga_invariants()
+
+
+def test_a_flaky_provider_is_retried_and_charges_once(start_worker):
+    start_worker()
+    settled(place_order(token="tok_flaky"), Status.CONFIRMED)
+    assert_saga_invariants()
+
+
+def test_a_declined_payment_cancels_the_order(start_worker):
+    start_worker()
+    order = settled(place_order(token="tok_declined"), Status.CANCELLED)
+    assert order.cancel_reason == "payment_declined"
+    assert not Shipment.objects.filter(order_id=order.id, status=Shipment.Status.BOOKED).exists()
+    assert_saga_invariants()
+
+
+def test_a_shipping_failure_refunds_and_cancels(start_worker):
+    start_worker()
+    order = settled(place_order(country="AQ"), Status.CANCELLED)
+    assert order.cancel_reason == "shipping_failed"
+    assert Payment.objects.get(order_id=order.id).status == Payment.Status.REFUNDED
+    assert_saga_invariants()
+
+
+def test_a_customer_cancels_a_confirmed_order_before_dispatch(start_worker):
+    start_worker()
+    order = settled(place_order(), Status.CONFIRMED)
+    orders_services.order_cancel(order_id=order.id)
+    order = settled(order, Status.CANCELLED)
+    assert order.cancel_reason == "customer_cancelled"
+    assert Payment.objects.get(order_id=order.id).status == Payment.Status.REFUNDED
+    assert Shipment.objects.get(order_id=order.id).status == Shipment.Status.CANCELLED
+    assert_saga_invariants()
+
+
+def test_cancelling_after_dispatch_is_refused_and_changes_nothing(start_worker):
+    start_worker()
+    order = settled(place_order(), Status.CONFIRMED)
+    shipping_services.shipment_dispatch(order_id=order.id)
+    order = settled(order, Status.SHIPPED)
+    with pytest.raises(orders_services.OrderCannotBeCancelled, match="already_dispatched"):
+        orders_services.order_cancel(order_id=order.id)
+    assert Order.objects.get(id=order.id).status == Status.SHIPPED
+    assert_saga_invariants()
+
+
+def test_a_cancel_racing_a_dispatch_is_refused_by_shipping(start_worker):
+    order = place_order()
+    start_worker()
+    order = settled(order, Status.CONFIRMED)
+    with transaction.atomic():
+        shipping_services.shipment_dispatch(order_id=order.id)
+        orders_services.order_cancel(order_id=order.id)
+    order = settled(order, Status.SHIPPED)
+    assert order.cancel_refused_reason == "already_dispatched"
+    assert Payment.objects.get(order_id=order.id).status == Payment.Status.CAPTURED
+    assert_saga_invariants()
+
+
+def test_an_order_unpaid_at_its_deadline_is_cancelled_and_a_late_payment_refunded(start_worker, settings):
+    settings.ORDERS_PAYMENT_DEADLINE_SECONDS = 1.5
+    start_worker()
+    order = settled(place_order(token="tok_slow"), Status.CANCELLED)
+    assert order.cancel_reason == "payment_timeout"
+    wait_until(
+        lambda: Payment.objects.filter(order_id=order.id, status=Payment.Status.REFUNDED).exists(),
+        what="the late payment refunded",
+    )
+    settled(order, Status.CANCELLED)
+    assert_saga_invariants()
+
+
+def test_every_order_of_a_mixed_batch_ends_terminal(start_worker):
+    start_worker()
+    orders = [place_order(token=t, country=c) for t in ("tok_ok", "tok_declined", "tok_flaky") for c in ("DE", "AQ")]
+    for order in orders:
+        settled(order, *TERMINAL)
+    assert_saga_invariants()
