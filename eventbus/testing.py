@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from django.utils import timezone
+
 from . import codec
 from .claims import claim_deliveries
 from .envelope import Envelope
 from .event import Event
 from .handling import process_claim
-from .models import OutboxEvent
+from .models import Delivery, OutboxEvent
 from .relay import relay_batch
 
 
@@ -52,3 +54,13 @@ def run_pending(*, now: datetime | None = None, max_rounds: int = 1000) -> int:
         if claim is not None:
             handled += process_claim(claim).handled
     raise RuntimeError(f"deliveries still due after {max_rounds} rounds: a handler keeps publishing?")
+
+
+def is_idle(*, correlation_id: str | None = None) -> bool:
+    """Nothing left to do: no due event undispatched, no delivery pending, running or dead."""
+    events = OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=timezone.now())
+    deliveries = Delivery.objects.exclude(state__in=[Delivery.State.DONE, Delivery.State.DISCARDED])
+    if correlation_id is not None:
+        events = events.filter(correlation_id=correlation_id)
+        deliveries = deliveries.filter(event__correlation_id=correlation_id)
+    return not events.exists() and not deliveries.exists()

@@ -65,8 +65,9 @@ def shipment_book(*, order_id: UUID) -> Shipment:
 def shipment_cancel(*, order_id: UUID, requested_by_customer: bool) -> Shipment:
     """Stop a parcel that has not left; if none is booked yet, make sure none will be.
 
-    For a customer's request the answer is always published: ShipmentCancelled, or
-    ShipmentCancellationRefused once the parcel has been dispatched.
+    A customer's request is answered once, with ShipmentCancelled or, once the parcel has been
+    dispatched, ShipmentCancellationRefused; the answer is kept, so a repeated request is not
+    answered twice.
     """
     with transaction.atomic():
         shipment, _ = Shipment.objects.select_for_update().get_or_create(
@@ -76,16 +77,24 @@ def shipment_cancel(*, order_id: UUID, requested_by_customer: bool) -> Shipment:
         if booked and not _cancelled_at_carrier(shipment):
             _set(shipment, Status.DISPATCHED)
             publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
-        if shipment.status == Status.DISPATCHED:
-            if requested_by_customer:
-                refusal = events.ShipmentCancellationRefused(order_id=order_id, reason="already_dispatched")
-                publish(refusal, key=order_id)
-            return shipment
-        if shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
+        elif shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
             _set(shipment, Status.CANCELLED)
-        if booked or requested_by_customer:
+        if booked and shipment.status == Status.CANCELLED and not requested_by_customer:
             publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
+        if requested_by_customer and not shipment.customer_cancel_answer:
+            _answer_customer(shipment)
     return shipment
+
+
+def _answer_customer(shipment: Shipment) -> None:
+    order_id = shipment.order_id
+    if shipment.status == Status.DISPATCHED:
+        shipment.customer_cancel_answer = "refused"
+        publish(events.ShipmentCancellationRefused(order_id=order_id, reason="already_dispatched"), key=order_id)
+    else:
+        shipment.customer_cancel_answer = "cancelled"
+        publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
+    shipment.save(update_fields=["customer_cancel_answer", "updated_at"])
 
 
 def _cancelled_at_carrier(shipment: Shipment) -> bool:

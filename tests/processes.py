@@ -59,6 +59,7 @@ class Worker:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "--purge",
             "-n",
             f"test-{self.log.stem}@%h",
         ]

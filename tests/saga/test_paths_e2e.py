@@ -3,6 +3,7 @@
 import pytest
 from django.db import transaction
 
+from eventbus.testing import is_idle
 from orders import services as orders_services
 from orders.models import Order
 from payments.models import Payment
@@ -18,12 +19,10 @@ Status = Order.Status
 
 def settled(order: Order, *statuses: str) -> Order:
     """Wait until the order reaches one of ``statuses`` and the bus has nothing left to do for it."""
-    from eventbus.models import Delivery
 
     def done() -> Order | None:
         current = Order.objects.get(id=order.id)
-        open_deliveries = Delivery.objects.filter(event__correlation_id=str(order.id)).exclude(state="done")
-        return current if current.status in statuses and not open_deliveries.exists() else None
+        return current if current.status in statuses and is_idle(correlation_id=str(order.id)) else None
 
     return wait_until(done, timeout=60, what=f"order {order.id} to become {statuses}")
 
