@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
     "eventbus",
     "orders",
     "payments",
@@ -144,7 +146,7 @@ def filesystem_broker_options(folder: Path, *, polling_interval: float) -> dict:
 REDIS_URL = _setting("REDIS_URL", env.str, default="")
 
 # Celery: the broker is only a doorbell; every pending piece of work lives in the database.
-CELERY_BROKER_URL = _setting("CELERY_BROKER_URL", env.str, default="filesystem://")
+CELERY_BROKER_URL = _setting("CELERY_BROKER_URL", env.str, default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.05)

@@ -1,0 +1,82 @@
+"""Order commands change the order and publish what happened, in one transaction."""
+
+from decimal import Decimal
+
+import pytest
+
+from eventbus.testing import capture_published
+from orders import events, services
+from orders.models import Order
+from tests.saga.factories import customer, place_order
+
+pytestmark = pytest.mark.django_db
+Status = Order.Status
+
+
+def test_placing_an_order_publishes_it_and_schedules_its_payment_deadline():
+    with capture_published() as published:
+        order = place_order()
+    assert order.status == Status.PENDING
+    assert order.total == Decimal("19.80")
+    assert published.types() == ["orders.OrderCreated", "orders.PaymentDeadlineReached"]
+    [created] = published.of(events.OrderCreated)
+    assert (created.order_id, created.total, created.currency) == (order.id, Decimal("19.80"), "EUR")
+    assert all(envelope.subject == str(order.id) for envelope in published)
+
+
+def test_an_order_without_lines_is_refused():
+    with pytest.raises(ValueError, match="at least one line"):
+        services.order_place(
+            customer=customer(),
+            currency="EUR",
+            lines=[],
+            shipping_address=events.ShippingAddress(name="A", line1="B", city="C", postal_code="D", country="DE"),
+            payment_token="tok_ok",
+        )
+
+
+def test_a_customer_cancellation_is_a_request_to_shipping_first():
+    order = place_order()
+    with capture_published() as published:
+        services.order_cancel(order_id=order.id)
+    order.refresh_from_db()
+    assert order.status == Status.PENDING
+    assert order.cancel_requested_at is not None
+    assert published.types() == ["orders.OrderCancellationRequested"]
+
+
+def test_asking_twice_publishes_one_request():
+    order = place_order()
+    services.order_cancel(order_id=order.id)
+    with capture_published() as published:
+        services.order_cancel(order_id=order.id)
+    assert published == []
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(Status.SHIPPED, "already_dispatched"), (Status.CANCELLED, "already_cancelled")]
+)
+def test_cancelling_too_late_is_refused_and_changes_nothing(status, reason):
+    order = place_order()
+    Order.objects.filter(id=order.id).update(status=status)
+    with capture_published() as published, pytest.raises(services.OrderCannotBeCancelled, match=reason):
+        services.order_cancel(order_id=order.id)
+    assert published == []
+    assert Order.objects.get(id=order.id).cancel_requested_at is None
+
+
+def test_an_unpaid_cancellation_only_touches_pending_orders():
+    order = place_order()
+    Order.objects.filter(id=order.id).update(status=Status.CONFIRMED)
+    with capture_published() as published:
+        services.order_cancel_unpaid(order_id=order.id, reason="payment_timeout")
+    assert Order.objects.get(id=order.id).status == Status.CONFIRMED
+    assert published == []
+
+
+def test_confirming_publishes_once():
+    order = place_order()
+    with capture_published() as published:
+        services.order_confirm(order_id=order.id)
+        services.order_confirm(order_id=order.id)
+    assert published.types() == ["orders.OrderConfirmed"]

@@ -1,0 +1,73 @@
+"""Shipments: booked once paid, never after a cancellation, a customer's request answered once."""
+
+from uuid import uuid4
+
+import pytest
+
+from eventbus.testing import capture_published
+from shipping import services
+from shipping.models import Shipment
+
+pytestmark = pytest.mark.django_db
+Status = Shipment.Status
+ADDRESS = {"name": "A", "line1": "B", "city": "C", "postal_code": "D", "country": "DE"}
+
+
+def booked(order_id) -> Shipment:
+    services.shipment_prepare(order_id=order_id, address=ADDRESS)
+    return services.shipment_book(order_id=order_id)
+
+
+def test_payment_news_before_the_address_is_retried():
+    with pytest.raises(services.ShipmentNotReady):
+        services.shipment_book(order_id=uuid4())
+
+
+def test_a_paid_order_is_booked_once():
+    order_id = uuid4()
+    with capture_published() as published:
+        booked(order_id)
+        services.shipment_book(order_id=order_id)
+    assert Shipment.objects.get(order_id=order_id).status == Status.BOOKED
+    assert published.types() == ["shipping.ShipmentCreated"]
+
+
+def test_an_unserved_destination_fails_the_shipment():
+    order_id = uuid4()
+    services.shipment_prepare(order_id=order_id, address={**ADDRESS, "country": "AQ"})
+    with capture_published() as published:
+        services.shipment_book(order_id=order_id)
+    assert Shipment.objects.get(order_id=order_id).status == Status.FAILED
+    assert published.types() == ["shipping.ShipmentFailed"]
+
+
+def test_a_cancellation_before_the_order_arrives_means_it_is_never_booked():
+    order_id = uuid4()
+    services.shipment_cancel(order_id=order_id, requested_by_customer=False)
+    with capture_published() as published:
+        booked(order_id)
+    assert Shipment.objects.get(order_id=order_id).status == Status.CANCELLED
+    assert published == []
+
+
+def test_a_customer_request_is_answered_once():
+    order_id = uuid4()
+    booked(order_id)
+    with capture_published() as published:
+        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
+        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
+        services.shipment_cancel(order_id=order_id, requested_by_customer=False)
+    assert Shipment.objects.get(order_id=order_id).status == Status.CANCELLED
+    assert published.types() == ["shipping.ShipmentCancelled"]
+
+
+def test_a_request_after_dispatch_is_refused():
+    order_id = uuid4()
+    booked(order_id)
+    services.shipment_dispatch(order_id=order_id)
+    with capture_published() as published:
+        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
+    assert Shipment.objects.get(order_id=order_id).status == Status.DISPATCHED
+    assert published.types() == ["shipping.ShipmentCancellationRefused"]
+    with pytest.raises(services.ShipmentNotDispatchable):
+        services.shipment_dispatch(order_id=order_id)
