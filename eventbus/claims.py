@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from django.db import transaction
@@ -21,18 +22,31 @@ BLOCKING_STATES = [State.PENDING, State.RUNNING, State.DEAD]
 @dataclass(frozen=True)
 class Claim:
     token: UUID
-    delivery_ids: list[int]
+    size: int
 
 
-def claim_deliveries(limit: int, *, ids: list[int] | None = None, now: datetime | None = None) -> Claim | None:
-    """Lease up to ``limit`` due deliveries, skipping rows other workers hold.
+def leased(token: UUID, now: datetime) -> dict[str, Any]:
+    """The fields of a delivery leased to ``token`` from ``now``; the attempt is counted here."""
+    return {
+        "state": State.RUNNING,
+        "claim_token": token,
+        "started_at": now,
+        "lease_expires_at": now + timedelta(seconds=conf.lease_seconds()),
+    }
+
+
+def claim_deliveries(
+    limit: int, *, token: UUID | None = None, ids: list[int] | None = None, now: datetime | None = None
+) -> Claim | None:
+    """Lease up to ``limit`` due deliveries to ``token`` (a new one by default), skipping rows
+    other workers hold.
 
     An ordered delivery is due only when it heads its (subscriber, key) queue: no earlier delivery
     of that key is still open and no earlier event of that key is waiting in the outbox.
     """
     now = now or timezone.now()
-    token = uuid4()
-    with transaction.atomic():
+    token = token or uuid4()
+    with transaction.atomic(savepoint=False):
         due = _due(now)
         if ids is not None:
             due = due.filter(id__in=ids)
@@ -43,14 +57,8 @@ def claim_deliveries(limit: int, *, ids: list[int] | None = None, now: datetime 
         )
         if not picked:
             return None
-        Delivery.objects.filter(id__in=picked).update(
-            state=State.RUNNING,
-            attempts=F("attempts") + 1,
-            claim_token=token,
-            started_at=now,
-            lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
-        )
-    return Claim(token, picked)
+        Delivery.objects.filter(id__in=picked).update(attempts=F("attempts") + 1, **leased(token, now))
+    return Claim(token, len(picked))
 
 
 def _due(now: datetime) -> QuerySet[Delivery]:

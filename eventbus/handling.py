@@ -24,6 +24,7 @@ OUTCOME_FIELDS = ["state", "available_at", "finished_at", "last_error", "last_tr
 @dataclass(frozen=True)
 class Processed:
     handled: int
+    ordered: int
     soonest_retry: datetime | None
 
 
@@ -37,14 +38,14 @@ def process_claim(claim: Claim) -> Processed:
         deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("event")
-            .filter(id__in=claim.delivery_ids, claim_token=claim.token, state=State.RUNNING)
+            .filter(claim_token=claim.token, state=State.RUNNING)
             .order_by("event_id")
         )
         for delivery in deliveries:
             _run(delivery)
         Delivery.objects.bulk_update(deliveries, OUTCOME_FIELDS)
     retries = [d.available_at for d in deliveries if d.state == State.PENDING]
-    return Processed(len(deliveries), min(retries, default=None))
+    return Processed(len(deliveries), sum(d.ordered for d in deliveries), min(retries, default=None))
 
 
 def _run(delivery: Delivery) -> None:

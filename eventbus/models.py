@@ -86,6 +86,11 @@ class Delivery(models.Model):
                 name="eventbus_delivery_leased",
             ),
             models.Index(
+                fields=["claim_token"],
+                condition=Q(state="running"),
+                name="eventbus_delivery_claimed",
+            ),
+            models.Index(
                 fields=["subscriber", "key", "event"],
                 condition=Q(ordered=True, state__in=["pending", "running", "dead"]),
                 name="eventbus_delivery_key_open",

@@ -49,7 +49,7 @@ def run_pending(*, now: datetime | None = None, max_rounds: int = 1000) -> int:
     for _ in range(max_rounds):
         relayed = relay_batch(100, now=now)
         claim = claim_deliveries(100, now=now)
-        if claim is None and relayed == 0:
+        if claim is None and relayed.events == 0:
             return handled
         if claim is not None:
             handled += process_claim(claim).handled

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from uuid import uuid4
 
+from django.db import transaction
 from django.utils import timezone
 
 from . import conf, doorbell
-from .claims import claim_deliveries
-from .handling import process_claim
+from .claims import Claim, claim_deliveries
+from .handling import Processed, process_claim
 from .leases import release_expired_leases
 from .models import Delivery, OutboxEvent
 from .relay import relay_batch
@@ -17,28 +19,37 @@ from .relay import relay_batch
 def drain() -> int:
     """Work until nothing is due or the time budget is spent; returns how many handlers ran.
 
-    A full batch rings the doorbell again so another worker joins in; a spent budget hands the
-    rest to a fresh task, so one busy worker never hogs its process.
+    The gate opens first, so whatever commits from now on rings again: a round that was not full
+    can stop without looking once more. A full round rings so another worker joins in; an ordered
+    delivery that finished may have unblocked the next of its key, so that round goes on; a spent
+    budget hands the rest to a fresh task, so one busy worker never hogs its process.
     """
     doorbell.open_gate()
     batch = conf.batch_size()
     deadline = time.monotonic() + conf.pump_seconds()
     handled = 0
     while time.monotonic() < deadline:
-        relayed = relay_batch(batch)
-        claim = claim_deliveries(batch)
-        if claim is None:
-            if relayed == 0:
-                return handled
-            continue
-        if relayed == batch or len(claim.delivery_ids) == batch:
-            doorbell.ring()
-        processed = process_claim(claim)
+        full, processed = _round(batch)
         handled += processed.handled
         if processed.soonest_retry is not None:
             doorbell.kick(countdown=max((processed.soonest_retry - timezone.now()).total_seconds(), 0))
+        if full:
+            doorbell.ring()
+        elif not processed.ordered:
+            return handled
     doorbell.kick()
     return handled
+
+
+def _round(batch: int) -> tuple[bool, Processed]:
+    """Relay and claim in one transaction, then handle what was leased; says if either was full."""
+    token = uuid4()
+    with transaction.atomic():
+        relayed = relay_batch(batch, lease_to=token)
+        claimed = claim_deliveries(batch, token=token)
+    leased = relayed.leased + (claimed.size if claimed else 0)
+    processed = process_claim(Claim(token, leased)) if leased else Processed(0, 0, None)
+    return relayed.events == batch or (claimed is not None and claimed.size == batch), processed
 
 
 def deliver_now(delivery_ids: list[int]) -> int:

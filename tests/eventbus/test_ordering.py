@@ -25,7 +25,7 @@ def publish_sequence(key: str, count: int) -> None:
 
 def claimed_numbers(claim) -> list[tuple[str, int]]:
     return sorted(
-        (d.key, d.event.data["n"]) for d in Delivery.objects.select_related("event").filter(id__in=claim.delivery_ids)
+        (d.key, d.event.data["n"]) for d in Delivery.objects.select_related("event").filter(claim_token=claim.token)
     )
 
 
