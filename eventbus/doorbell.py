@@ -58,13 +58,13 @@ def ring_after_commit(connection: Any, *, delay: float) -> None:
 
 
 def ring() -> None:
-    """Kick a pump unless one is already on its way (the gate is closed until a pump opens it)."""
+    """Kick a pump unless one is on its way or at work (the gate is shut until a pump opens it)."""
     if _close_gate():
         kick()
 
 
 def open_gate() -> None:
-    """Called by a pump as it starts: whatever commits after this rings again."""
+    """Called by a pump that found nothing more to do: whatever commits after this rings again."""
     url = conf.doorbell_redis_url()
     if url:
         try:

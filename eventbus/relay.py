@@ -17,10 +17,11 @@ from .subscribers import Subscriber, subscribers_of
 class Relayed(NamedTuple):
     events: int
     leased: int
+    pending: int
 
 
 def relay_batch(limit: int, *, now: datetime | None = None, lease_to: UUID | None = None) -> Relayed:
-    """Dispatch up to ``limit`` due outbox rows, in publish order.
+    """Dispatch up to ``limit`` due outbox rows, oldest due first.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (on PostgreSQL), so any number of relays can
     run side by side; the unique (event, subscriber) constraint makes a repeat harmless. With
@@ -32,11 +33,11 @@ def relay_batch(limit: int, *, now: datetime | None = None, lease_to: UUID | Non
         rows = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(dispatched_at__isnull=True, deliver_at__lte=now)
-            .order_by("id")
+            .order_by("deliver_at", "id")
             .values_list("id", "type", "key")[:limit]
         )
         if not rows:
-            return Relayed(0, 0)
+            return Relayed(0, 0, 0)
         deliveries = [
             _delivery(event_id, key, subscriber, now, lease_to)
             for event_id, event_type, key in rows
@@ -44,7 +45,8 @@ def relay_batch(limit: int, *, now: datetime | None = None, lease_to: UUID | Non
         ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(dispatched_at=now)
-    return Relayed(len(rows), sum(1 for d in deliveries if d.state == Delivery.State.RUNNING))
+    leased = sum(1 for d in deliveries if d.state == Delivery.State.RUNNING)
+    return Relayed(len(rows), leased, len(deliveries) - leased)
 
 
 def _delivery(event_id: int, key: str, subscriber: Subscriber, now: datetime, lease_to: UUID | None) -> Delivery:

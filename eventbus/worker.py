@@ -19,34 +19,43 @@ from .relay import relay_batch
 def drain() -> int:
     """Work until nothing is due or the time budget is spent; returns how many handlers ran.
 
-    The gate opens first, so whatever commits from now on rings again: a round that was not full
-    can stop without looking once more. A full round rings so another worker joins in; an ordered
-    delivery that finished may have unblocked the next of its key, so that round goes on; a spent
-    budget hands the rest to a fresh task, so one busy worker never hogs its process.
+    While a pump works, the doorbell gate stays shut, so publishers do not send one task per
+    commit: the pump's next round picks their events up, and rounds grow with the load. Once a
+    round finds nothing, the pump opens the gate and looks once more, so anything that committed
+    in between is either seen now or rings again. A full round kicks one more pump so another
+    worker joins in; a spent budget hands the rest to a fresh task.
     """
-    doorbell.open_gate()
     batch = conf.batch_size()
     deadline = time.monotonic() + conf.pump_seconds()
-    handled = 0
+    handled, helped, gate_open = 0, False, False
     while time.monotonic() < deadline:
         full, processed = _round(batch)
         handled += processed.handled
         if processed.soonest_retry is not None:
             doorbell.kick(countdown=max((processed.soonest_retry - timezone.now()).total_seconds(), 0))
-        if full:
-            doorbell.ring()
-        elif not processed.ordered:
+        if full and not helped:
+            helped = doorbell.kick()
+        if processed.handled or full:
+            continue
+        if gate_open:
             return handled
+        doorbell.open_gate()
+        gate_open = True
     doorbell.kick()
     return handled
 
 
 def _round(batch: int) -> tuple[bool, Processed]:
-    """Relay and claim in one transaction, then handle what was leased; says if either was full."""
+    """Relay and claim in one transaction, then handle what was leased; says if either was full.
+
+    The claim looks for pending deliveries only when the relay found nothing to lease or left
+    ordered ones pending: due retries and re-driven leases have a kick of their own coming, which
+    finds the outbox empty and claims them.
+    """
     token = uuid4()
     with transaction.atomic():
         relayed = relay_batch(batch, lease_to=token)
-        claimed = claim_deliveries(batch, token=token)
+        claimed = claim_deliveries(batch, token=token) if relayed.pending or not relayed.leased else None
     leased = relayed.leased + (claimed.size if claimed else 0)
     processed = process_claim(Claim(token, leased)) if leased else Processed(0, 0, None)
     return relayed.events == batch or (claimed is not None and claimed.size == batch), processed
