@@ -1,6 +1,8 @@
 """Where the CPU went during a measurement: this process, the worker group, PostgreSQL, Redis.
 
 Read from /proc (utime + stime of every live process), so it costs nothing while measuring.
+Counted per process: one that starts meanwhile counts whole, one that exits meanwhile is lost
+(its share shows up under ``other``, the rest of the machine's busy time).
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ COMPONENTS = ("publisher", "workers", "postgres", "redis", "other")
 
 @dataclass(frozen=True)
 class Snapshot:
-    seconds: dict[str, float]
+    processes: dict[int, tuple[str, float]]  # pid → (component, CPU seconds so far)
     busy: float  # all CPUs, the whole machine
 
     def minus(self, earlier: Snapshot) -> dict[str, float]:
-        """CPU seconds spent per component since ``earlier``; ``other`` is the rest of the machine."""
-        spent = {name: self.seconds[name] - earlier.seconds[name] for name in COMPONENTS if name != "other"}
+        """CPU seconds spent per component since ``earlier``."""
+        spent = dict.fromkeys(COMPONENTS, 0.0)
+        for pid, (component, seconds) in self.processes.items():
+            before = earlier.processes.get(pid)
+            spent[component] += seconds - (before[1] if before and before[0] == component else 0.0)
         spent["other"] = max(self.busy - earlier.busy - sum(spent.values()), 0.0)
         return spent
 
 
 def snapshot(worker_group: int | None) -> Snapshot:
-    seconds = dict.fromkeys(COMPONENTS, 0.0)
+    processes: dict[int, tuple[str, float]] = {}
     me = os.getpid()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -36,16 +41,23 @@ def snapshot(worker_group: int | None) -> Snapshot:
         pid = int(stat.parent.name)
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        group, cpu = int(fields[2]), (int(fields[11]) + int(fields[12])) / TICKS
-        if pid == me:
-            seconds["publisher"] += cpu
-        elif worker_group is not None and group == worker_group:
-            seconds["workers"] += cpu
-        elif name.startswith("postgres"):
-            seconds["postgres"] += cpu
-        elif name.startswith("redis-server"):
-            seconds["redis"] += cpu
-    return Snapshot(seconds, _machine_busy())
+        group, seconds = int(fields[2]), (int(fields[11]) + int(fields[12])) / TICKS
+        component = _component(pid, name, group, me, worker_group)
+        if component:
+            processes[pid] = (component, seconds)
+    return Snapshot(processes, _machine_busy())
+
+
+def _component(pid: int, name: str, group: int, me: int, worker_group: int | None) -> str | None:
+    if pid == me:
+        return "publisher"
+    if worker_group is not None and group == worker_group:
+        return "workers"
+    if name.startswith("postgres"):
+        return "postgres"
+    if name.startswith("redis-server"):
+        return "redis"
+    return None
 
 
 def _machine_busy() -> float:

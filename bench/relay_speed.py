@@ -68,7 +68,7 @@ def relay_everything(batch: int) -> RelayRun:
     """Call ``relay_batch`` until it finds nothing: rows relayed per second of that loop."""
     rows = batches = 0
     started = time.perf_counter()
-    while relayed := relay_batch(batch):
+    while relayed := relay_batch(batch).events:
         rows += relayed
         batches += 1
     return RelayRun(rows, time.perf_counter() - started, batches)

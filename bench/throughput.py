@@ -10,7 +10,7 @@ from django.db import transaction
 
 from eventbus import conf, publish
 
-from .measuring import Measured, measure
+from .measuring import STALL_ALLOWANCE, Measured, measure
 from .noop.events import NoopEvent
 from .noop.tasks import NOOP_TASK
 from .workers import Workers, app
@@ -29,8 +29,8 @@ def publish_events(run: str, items: int) -> None:
 
 
 def baseline(workers: Workers, run: str, items: int) -> Measured:
-    return measure(workers, run, items, lambda: send_tasks(run, items), timeout=60 + items / 100)
+    return measure(workers, run, items, lambda: send_tasks(run, items), timeout=STALL_ALLOWANCE + items / 100)
 
 
 def events(workers: Workers, run: str, items: int) -> Measured:
-    return measure(workers, run, items, lambda: publish_events(run, items), timeout=60 + items / 100)
+    return measure(workers, run, items, lambda: publish_events(run, items), timeout=STALL_ALLOWANCE + items / 100)

@@ -9,8 +9,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.celery import app
+import redis
 
+from config.celery import app
+from eventbus import conf
+
+from .noop.stamps import stamp_dir
 from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,14 +23,13 @@ HOSTNAME = "bench@%h"
 
 @dataclass
 class Workers:
-    """One worker with ``concurrency`` prefork processes, logging warnings only.
+    """One worker with ``concurrency`` prefork processes and the beat sweep, logging warnings only.
 
     Logging every task at INFO costs the main process more than a no-op task does, and would
     weigh on the baseline (one message per task) far more than on the bus (one per batch).
     """
 
     log: Path
-    stamp_dir: Path
     concurrency: int = 2
     process: subprocess.Popen | None = field(default=None, repr=False)
 
@@ -34,13 +37,14 @@ class Workers:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "BENCH_STAMP_DIR": str(self.stamp_dir),
+            "BENCH_STAMP_DIR": str(stamp_dir()),
             "LOG_LEVEL": "WARNING",
         }
         args = [
             *(sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "eventbus"),
             *("-c", str(self.concurrency), "-n", HOSTNAME),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+            "--beat",  # the sweep, as deployed: it re-drives what a lost kick or an expired lease left
         ]
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
@@ -70,6 +74,11 @@ class Workers:
         if len(replies) != 1:
             raise RuntimeError(f"expected one worker to answer, got {sorted(replies)}")
         return dict(next(iter(replies.values())).get("total", {}))
+
+    def idle(self) -> bool:
+        """Nothing queued and nothing in flight (late acks: a running task is still unacknowledged)."""
+        broker = redis.Redis.from_url(app.conf.broker_url)
+        return broker.llen(conf.queue()) == 0 and broker.hlen("unacked") == 0
 
     def stop(self) -> None:
         """Kill the whole group: quick, and the bus must cope with that anyway."""

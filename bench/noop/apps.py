@@ -7,3 +7,9 @@ class NoopConfig(AppConfig):
     name = "bench.noop"
     label = "bench_noop"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import querycount
+
+        if querycount.ENABLED:
+            querycount.install()

@@ -1,0 +1,140 @@
+"""The measurements in order, each figure kept with the details that explain it.
+
+Fresh database and Redis → worker warm-up → throughput (baseline and bus, interleaved, repeated)
+→ latency at a steady rate → workers stopped → relay over an empty table and over finished rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import time
+from datetime import UTC, datetime
+
+from eventbus import conf
+
+from . import busstats, latency, relay_speed, services, throughput
+from .measuring import Measured
+from .noop.stamps import stamp_dir
+from .workers import ROOT, Workers
+
+VAR = ROOT / "var" / "bench"
+NOISY_CORES = 0.25  # more CPU than this used by other processes makes a run suspect
+
+
+def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
+    """Every measurement the arguments ask for: (the figures, the details behind them)."""
+    services.reset_database()
+    services.flush_redis()
+    shutil.rmtree(stamp_dir(), ignore_errors=True)
+    stamp_dir().mkdir(parents=True)
+
+    figures: dict[str, float] = {}
+    details: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "args": vars(args)}
+    if not args.skip_live:
+        say("starting the worker (celery -A config worker -c 2) and warming up")
+        workers = Workers(log=VAR / "worker.log").start()
+        try:
+            live(workers, args, figures, details)
+        finally:
+            workers.stop()
+    if not args.skip_relay:
+        relay(args, figures, details)
+    return figures, details
+
+
+def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    throughput.baseline(workers, "warmup-tasks", 200)
+    throughput.events(workers, "warmup-events", 200)
+
+    baselines: list[Measured] = []
+    buses: list[Measured] = []
+    details["baseline_runs"], details["events_runs"] = [], []
+    for i in range(1, args.repeat + 1):
+        services.truncate_bus_tables()
+        baselines.append(throughput.baseline(workers, f"tasks-{i}", args.items))
+        details["baseline_runs"].append(describe(baselines[-1]))
+        say(f"baseline run {i}: {baselines[-1].per_s:,.0f} tasks/s{notes(details['baseline_runs'][-1])}")
+        services.truncate_bus_tables()
+        buses.append(throughput.events(workers, f"events-{i}", args.items))
+        run = {**describe(buses[-1]), **busstats.batching(), "redriven": busstats.redriven()}
+        if run["redriven"]:
+            run["per_s_before_stall"] = round(buses[-1].per_s_before(run["redriven"]), 1)
+        details["events_runs"].append(run)
+        say(f"events run {i}: {buses[-1].per_s:,.0f} events/s{notes(run)}")
+    figures["baseline_tasks_per_s"] = statistics.median(m.per_s for m in baselines)
+    figures["events_per_s"] = statistics.median(m.per_s for m in buses)
+    figures["ratio"] = figures["events_per_s"] / figures["baseline_tasks_per_s"]
+
+    services.truncate_bus_tables()
+    say(f"latency: {args.rate:g} events/s for {args.seconds:g} s")
+    paced = latency.paced(workers, "latency", rate=args.rate, seconds=args.seconds)
+    figures["latency_ms_p50"] = paced.percentile(50)
+    figures["latency_ms_p99"] = paced.percentile(99)
+    details["latency"] = {
+        **describe(paced.measured),
+        "achieved_rate": round(paced.achieved_rate, 1),
+        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+        "median_stages": busstats.latency_stages(paced.committed, paced.measured.starts),
+        **busstats.batching(),
+        "redriven": busstats.redriven(),
+    }
+    say(
+        f"latency: p50 {figures['latency_ms_p50']:.1f} ms, p99 {figures['latency_ms_p99']:.1f} ms"
+        f"{notes(details['latency'])}"
+    )
+
+
+def relay(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    batch = conf.batch_size()
+    empty = []
+    for i in range(1, args.relay_repeat + 1):
+        empty.append(relay_speed.over_empty(args.relay_rows, batch))
+        say(f"relay over an empty table, run {i}: {empty[-1].per_s:,.0f} rows/s")
+    services.truncate_bus_tables()
+    say(f"loading {args.finished_rows:,} finished rows")
+    started = time.perf_counter()
+    relay_speed.load_finished(args.finished_rows)
+    say(f"loaded in {time.perf_counter() - started:.1f} s")
+    full = []
+    for i in range(1, args.relay_repeat + 1):
+        full.append(relay_speed.over_finished(args.relay_rows, batch))
+        say(f"relay over {args.finished_rows:,} finished rows, run {i}: {full[-1].per_s:,.0f} rows/s")
+    figures["relay_per_s_empty"] = statistics.median(r.per_s for r in empty)
+    figures["relay_per_s_1m"] = statistics.median(r.per_s for r in full)
+    details["relay"] = {
+        "batch": batch,
+        "pending_rows": args.relay_rows,
+        "finished_rows": args.finished_rows,
+        "empty_runs": [round(r.per_s) for r in empty],
+        "finished_runs": [round(r.per_s) for r in full],
+    }
+
+
+def describe(measured: Measured) -> dict:
+    return {
+        "items": measured.items,
+        "seconds": round(measured.seconds, 3),
+        "per_s": round(measured.per_s, 1),
+        "sent_per_s": round(measured.items / measured.sent_seconds, 1),
+        "busy_elsewhere_cores": round(measured.busy_elsewhere(), 2),
+        "per_item": {name: round(value, 3) for name, value in measured.per_item().items()},
+        "tasks_run": measured.tasks_run,
+    }
+
+
+def notes(run: dict) -> str:
+    """What makes a run suspect: deliveries that waited for a lease to expire, a busy machine."""
+    found = []
+    if run.get("redriven"):
+        found.append(f"{run['redriven']} deliveries waited for their lease to expire")
+    if "per_s_before_stall" in run:
+        found.append(f"{run['per_s_before_stall']:,.0f}/s until then")
+    if run["busy_elsewhere_cores"] > NOISY_CORES:
+        found.append(f"other processes used {run['busy_elsewhere_cores']:.1f} cores meanwhile")
+    return f" ({'; '.join(found)})" if found else ""
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
