@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from . import cpu
 from .noop import querycount
@@ -25,7 +26,7 @@ class Measured:
     started_at: float  # wall time of the first send
     sent_seconds: float  # first send → last send returned: how fast the publisher went
     seconds: float  # first send → last item started
-    starts: dict[int, float]  # item → wall time its handler or task started
+    starts: dict[int, float]  # item → wall time its handler or task started (a saga: was confirmed)
     cpu_seconds: dict[str, float]
     tasks_run: dict[str, int]
     queries: dict[str, int] = field(default_factory=dict)  # only with BENCH_COUNT_QUERIES
@@ -50,7 +51,23 @@ class Measured:
         return {**ms, "celery_tasks": sum(self.tasks_run.values()) / self.items, **sql}
 
 
-def measure(workers: Workers, run: str, items: int, send: Callable[[], None], *, timeout: float) -> Measured:
+class Stamps(Protocol):
+    """Where a run's ends are read: start stamps (StampReader), or confirmed orders (saga)."""
+
+    def count(self) -> int: ...
+
+    def read(self) -> dict[int, float]: ...
+
+
+def measure(
+    workers: Workers,
+    run: str,
+    items: int,
+    send: Callable[[], None],
+    *,
+    timeout: float,
+    stamps: Stamps | None = None,
+) -> Measured:
     """Call ``send`` (which publishes ``items`` items tagged ``run``), then wait until all started.
 
     The run ends at the last start stamp, not when polling noticed it.
@@ -62,7 +79,7 @@ def measure(workers: Workers, run: str, items: int, send: Callable[[], None], *,
     send()
     sent = time.time()
 
-    stamps = StampReader(run)
+    stamps = stamps or StampReader(run)
 
     def all_started() -> bool:
         workers.check_alive()

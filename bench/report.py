@@ -30,6 +30,9 @@ TARGETS: dict[str, Target | None] = {
     "ratio": _at_least("ratio", 1.0),
     "latency_ms_p50": _at_most("latency_ms_p50", 5),
     "latency_ms_p99": _at_most("latency_ms_p99", 25),
+    "sagas_per_s": _at_least("sagas_per_s", 200),
+    "saga_latency_ms_p50": _at_most("saga_latency_ms_p50", 50),
+    "saga_latency_ms_p99": _at_most("saga_latency_ms_p99", 200),
     "relay_per_s_empty": None,
     "relay_per_s_1m": Target(
         ">= 0.9 x relay_per_s_empty", lambda f: f["relay_per_s_1m"] >= 0.9 * f["relay_per_s_empty"]
@@ -57,6 +60,8 @@ def breakdown(details: dict) -> str:
         "baseline task": details.get("baseline_runs", []),
         "bus event": details.get("events_runs", []),
         "latency event": [details["latency"]] if "latency" in details else [],
+        "saga (order)": [details["saga"]] if "saga" in details else [],
+        "saga latency (order)": [details["saga_latency"]] if "saga_latency" in details else [],
     }
     columns = ["cpu_ms_publisher", "cpu_ms_workers", "cpu_ms_postgres", "cpu_ms_redis", "celery_tasks"]
     rows = [("per item (median run)", "publisher", "workers", "postgres", "redis", "tasks", "per claim", "sent/s")]

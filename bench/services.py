@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import redis
 from django.conf import settings
@@ -44,3 +46,10 @@ def truncate_bus_tables() -> None:
     """Start a measurement on empty bus tables."""
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE eventbus_delivery, eventbus_outbox RESTART IDENTITY")
+
+
+def reset_fake_ledgers() -> None:
+    """Start the saga on empty ledgers of the fake payment provider and carrier (SQLite files)."""
+    for ledger in (settings.PAYMENTS_FAKE_PROVIDER_LEDGER, settings.SHIPPING_FAKE_CARRIER_LEDGER):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(ledger + suffix).unlink(missing_ok=True)

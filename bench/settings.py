@@ -16,8 +16,13 @@ os.environ["EVENTBUS_DOORBELL_REDIS_URL"] = os.environ.get("BENCH_DOORBELL_URL",
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 
 from config.settings import *  # noqa: E402, F403
-from config.settings import INSTALLED_APPS  # noqa: E402
+from config.settings import INSTALLED_APPS, VAR_DIR  # noqa: E402
 
 # DEBUG would make Django keep every query in memory: not what production runs.
 DEBUG = False
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.noop"]
+
+# The saga's fake provider and carrier keep their ledgers here, not in the development ones;
+# the bench deletes them at the start of every run.
+PAYMENTS_FAKE_PROVIDER_LEDGER = str(VAR_DIR / "bench" / "fake-payment-provider.sqlite3")
+SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "bench" / "fake-carrier.sqlite3")

@@ -1,7 +1,8 @@
 """The measurements in order, each figure kept with the details that explain it.
 
-Fresh database and Redis → worker warm-up → throughput (baseline and bus, interleaved, repeated)
-→ latency at a steady rate → workers stopped → relay over an empty table and over finished rows.
+Fresh database, Redis and fake ledgers → worker warm-up → throughput (baseline and bus,
+interleaved, repeated) → latency at a steady rate → order sagas: throughput, then latency at a
+steady rate → workers stopped → relay over an empty table and over finished rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 
 from eventbus import conf
 
-from . import busstats, latency, relay_speed, services, throughput
+from . import busstats, latency, relay_speed, saga, services, throughput
 from .measuring import Measured
 from .noop.stamps import stamp_dir
 from .workers import ROOT, Workers
@@ -27,6 +28,7 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
     """Every measurement the arguments ask for: (the figures, the details behind them)."""
     services.reset_database()
     services.flush_redis()
+    services.reset_fake_ledgers()
     shutil.rmtree(stamp_dir(), ignore_errors=True)
     stamp_dir().mkdir(parents=True)
 
@@ -83,6 +85,37 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
     say(
         f"latency: p50 {figures['latency_ms_p50']:.1f} ms, p99 {figures['latency_ms_p99']:.1f} ms"
         f"{notes(details['latency'])}"
+    )
+    if args.sagas:
+        sagas(workers, args, figures, details)
+
+
+def sagas(workers: Workers, args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    """The order saga on the same worker: orders placed → confirmed, flat out and then paced."""
+    saga.throughput(workers, "warmup-sagas", 50)
+    services.truncate_bus_tables()
+    say(f"sagas: {args.sagas:,} orders as fast as one process places them")
+    flat_out = saga.throughput(workers, "sagas", args.sagas)
+    figures["sagas_per_s"] = flat_out.per_s
+    details["saga"] = {**describe(flat_out), "redriven": busstats.redriven(), "handling": saga.handling()}
+    say(f"sagas: {flat_out.per_s:,.1f} orders/s confirmed{notes(details['saga'])}")
+
+    services.truncate_bus_tables()
+    say(f"saga latency: {args.saga_rate:g} orders/s for {args.saga_seconds:g} s")
+    paced, stages = saga.paced(workers, "saga-latency", rate=args.saga_rate, seconds=args.saga_seconds)
+    figures["saga_latency_ms_p50"] = paced.percentile(50)
+    figures["saga_latency_ms_p99"] = paced.percentile(99)
+    details["saga_latency"] = {
+        **describe(paced.measured),
+        "achieved_rate": round(paced.achieved_rate, 1),
+        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+        "median_ms_after_placed": stages,
+        "handling": saga.handling(),
+        "redriven": busstats.redriven(),
+    }
+    say(
+        f"saga latency: p50 {figures['saga_latency_ms_p50']:.1f} ms, p99 {figures['saga_latency_ms_p99']:.1f} ms"
+        f"{notes(details['saga_latency'])}"
     )
 
 

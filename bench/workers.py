@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -76,12 +78,24 @@ class Workers:
         return dict(next(iter(replies.values())).get("total", {}))
 
     def idle(self) -> bool:
-        """Nothing queued and nothing in flight (late acks: a running task is still unacknowledged)."""
+        """Nothing queued and nothing in flight (late acks: a running task is still unacknowledged).
+
+        A task the worker holds for a later ETA (the pump of a delayed event, such as an order's
+        payment deadline) is unacknowledged too, but it is not running.
+        """
         broker = redis.Redis.from_url(app.conf.broker_url)
-        return broker.llen(conf.queue()) == 0 and broker.hlen("unacked") == 0
+        if broker.llen(conf.queue()):
+            return False
+        now = datetime.now(UTC)
+        return not any(_running(json.loads(raw)[0], now) for raw in broker.hvals("unacked"))
 
     def stop(self) -> None:
         """Kill the whole group: quick, and the bus must cope with that anyway."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def _running(message: dict, now: datetime) -> bool:
+    eta = message.get("headers", {}).get("eta")
+    return eta is None or datetime.fromisoformat(eta) <= now
