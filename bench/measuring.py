@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from eventbus.testing import wait_until
+
 from . import cpu
 from .noop import querycount
 from .noop.stamps import StampReader
-from .waiting import wait_until
 from .workers import Workers
 
 # Waits allow this long beyond the work itself: enough for a lease to expire (EVENTBUS_LEASE_SECONDS,

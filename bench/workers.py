@@ -15,9 +15,9 @@ import redis
 
 from config.celery import app
 from eventbus import conf
+from eventbus.testing import wait_until
 
 from .noop.stamps import stamp_dir
-from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTNAME = "bench@%h"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -64,3 +65,18 @@ def is_idle(*, correlation_id: str | None = None) -> bool:
         events = events.filter(correlation_id=correlation_id)
         deliveries = deliveries.filter(event__correlation_id=correlation_id)
     return not events.exists() and not deliveries.exists()
+
+
+def wait_until[T](condition: Callable[[], T], *, timeout: float = 30.0, what: str = "", interval: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``.
+
+    For tests and benchmarks that wait on other processes (workers), instead of sleeping and hoping.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+        time.sleep(interval)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from tests.waiting import wait_until
+from eventbus.testing import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,11 +15,11 @@ from django.utils import timezone
 from eventbus import publish, tasks
 from eventbus.models import Delivery, OutboxEvent
 from eventbus.relay import relay_batch
+from eventbus.testing import wait_until
 from tests.busapp.events import Fanout, Hang, Ping, Sequenced
 from tests.busapp.models import Effect, Switch
 from tests.eventbus.e2e_helpers import effects_of, most_effects_of_one_event, publish_many
 from tests.processes import ROOT
-from tests.waiting import wait_until
 
 pytestmark = pytest.mark.workers
 State = Delivery.State
