@@ -31,9 +31,5 @@ def event_class(event_type: str, version: int) -> type[Event]:
         raise UnknownEventType(f"no event class for type {event_type!r} version {version}") from None
 
 
-def all_event_classes() -> list[type[Event]]:
-    return sorted(_classes.values(), key=lambda cls: (cls.event_type, cls.event_version))
-
-
 def _qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"

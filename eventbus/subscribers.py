@@ -87,10 +87,6 @@ def subscriber(subscriber_id: str) -> Subscriber | None:
     return _by_id.get(subscriber_id)
 
 
-def all_subscribers() -> list[Subscriber]:
-    return sorted(_by_id.values(), key=lambda s: s.id)
-
-
 def _owner(module: str) -> str:
     """The Django app label that holds ``module``, else its top-level package."""
     from django.apps import apps

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.processes import RedisServer, Worker, database_url, free_port
-
-
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
