@@ -45,7 +45,8 @@ class OrderConfirmed(Event):
 
 
 class OrderCancellationRequested(Event):
-    """The customer asked to cancel; shipping decides whether the parcel can still be stopped."""
+    """The customer asked to cancel, or the payment deadline passed; shipping decides whether the
+    parcel can still be stopped."""
 
     order_id: UUID
 

@@ -19,7 +19,7 @@ def cancel_declined_order(event: payments_events.PaymentFailed) -> None:
 
 @subscribe(events.PaymentDeadlineReached)
 def cancel_order_past_deadline(event: events.PaymentDeadlineReached) -> None:
-    services.order_cancel_unpaid(order_id=event.order_id, reason="payment_timeout")
+    services.order_cancel_at_deadline(order_id=event.order_id)
 
 
 @subscribe(shipping_events.ShipmentCreated)

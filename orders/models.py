@@ -21,6 +21,7 @@ class Order(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     cancel_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_refused_reason = models.CharField(max_length=64, blank=True, default="")
     payment_due_by = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

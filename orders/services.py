@@ -81,20 +81,28 @@ def order_cancel(*, order_id: UUID) -> Order:
             raise OrderCannotBeCancelled("already_dispatched")
         if order.status == Status.CANCELLED:
             raise OrderCannotBeCancelled("already_cancelled")
-        if order.cancel_requested_at is None:
-            order.cancel_requested_at = timezone.now()
-            order.cancel_refused_reason = ""
-            order.save(update_fields=["cancel_requested_at", "cancel_refused_reason", "updated_at"])
-            publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
+        _request_cancel(order, "customer_cancelled")
     return order
 
 
+def order_cancel_at_deadline(*, order_id: UUID) -> None:
+    """Still unpaid at its deadline: ask shipping to stop the order, as a customer would.
+
+    Payment news may be on its way while a parcel is already booked (or gone), so the deadline,
+    too, only cancels once shipping has answered.
+    """
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status == Status.PENDING:
+            _request_cancel(order, "payment_timeout")
+
+
 def order_cancel_requested(*, order_id: UUID) -> None:
-    """Shipping stopped (or never had) the parcel: carry out the customer's cancellation."""
+    """Shipping stopped (or never had) the parcel: carry out the requested cancellation."""
     with transaction.atomic():
         order = _locked(order_id)
         if order.cancel_requested_at is not None and order.status != Status.CANCELLED:
-            _cancel(order, "customer_cancelled")
+            _cancel(order, order.cancel_requested_reason)
 
 
 def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
@@ -106,7 +114,7 @@ def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
 
 
 def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
-    """Cancel an order still waiting for its payment (declined, or past its deadline)."""
+    """Cancel an order whose payment failed: no parcel can have been booked for it."""
     with transaction.atomic():
         order = _locked(order_id)
         if order.status == Status.PENDING:
@@ -148,6 +156,18 @@ def _advance(order_id: UUID, *, frm: set[str], to: str) -> None:
 def _set_status(order: Order, status: str) -> None:
     order.status = status
     order.save(update_fields=["status", "updated_at"])
+
+
+def _request_cancel(order: Order, reason: str) -> None:
+    """Ask shipping to stop the order, once: a request already on its way keeps its reason."""
+    if order.cancel_requested_at is None:
+        order.cancel_requested_at = timezone.now()
+        order.cancel_requested_reason = reason
+        order.cancel_refused_reason = ""
+        order.save(
+            update_fields=["cancel_requested_at", "cancel_requested_reason", "cancel_refused_reason", "updated_at"]
+        )
+        publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
 
 
 def _cancel(order: Order, reason: str) -> None:

@@ -19,9 +19,9 @@ def book_shipment(event: payments_events.PaymentSucceeded) -> None:
 
 @subscribe(orders_events.OrderCancellationRequested)
 def answer_cancellation_request(event: orders_events.OrderCancellationRequested) -> None:
-    services.shipment_cancel(order_id=event.order_id, requested_by_customer=True)
+    services.shipment_cancel(order_id=event.order_id, answering_request=True)
 
 
 @subscribe(orders_events.OrderCancelled)
 def cancel_shipment(event: orders_events.OrderCancelled) -> None:
-    services.shipment_cancel(order_id=event.order_id, requested_by_customer=False)
+    services.shipment_cancel(order_id=event.order_id, answering_request=False)

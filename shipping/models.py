@@ -16,7 +16,7 @@ class Shipment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     carrier_reference = models.CharField(max_length=64, blank=True, default="")
     failure_reason = models.CharField(max_length=200, blank=True, default="")
-    customer_cancel_answer = models.CharField(max_length=20, blank=True, default="")
+    cancel_request_answer = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -62,12 +62,12 @@ def shipment_book(*, order_id: UUID) -> Shipment:
     return shipment
 
 
-def shipment_cancel(*, order_id: UUID, requested_by_customer: bool) -> Shipment:
+def shipment_cancel(*, order_id: UUID, answering_request: bool) -> Shipment:
     """Stop a parcel that has not left; if none is booked yet, make sure none will be.
 
-    A customer's request is answered once, with ShipmentCancelled or, once the parcel has been
-    dispatched, ShipmentCancellationRefused; the answer is kept, so a repeated request is not
-    answered twice.
+    A cancellation request (the customer's, or the payment deadline's) is answered once, with
+    ShipmentCancelled or, once the parcel has been dispatched, ShipmentCancellationRefused; the
+    answer is kept, so a repeated request is not answered twice.
     """
     with transaction.atomic():
         shipment, _ = Shipment.objects.select_for_update().get_or_create(
@@ -79,22 +79,22 @@ def shipment_cancel(*, order_id: UUID, requested_by_customer: bool) -> Shipment:
             publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
         elif shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
             _set(shipment, Status.CANCELLED)
-        if booked and shipment.status == Status.CANCELLED and not requested_by_customer:
+        if booked and shipment.status == Status.CANCELLED and not answering_request:
             publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
-        if requested_by_customer and not shipment.customer_cancel_answer:
-            _answer_customer(shipment)
+        if answering_request and not shipment.cancel_request_answer:
+            _answer_request(shipment)
     return shipment
 
 
-def _answer_customer(shipment: Shipment) -> None:
+def _answer_request(shipment: Shipment) -> None:
     order_id = shipment.order_id
     if shipment.status == Status.DISPATCHED:
-        shipment.customer_cancel_answer = "refused"
+        shipment.cancel_request_answer = "refused"
         publish(events.ShipmentCancellationRefused(order_id=order_id, reason="already_dispatched"), key=order_id)
     else:
-        shipment.customer_cancel_answer = "cancelled"
+        shipment.cancel_request_answer = "cancelled"
         publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
-    shipment.save(update_fields=["customer_cancel_answer", "updated_at"])
+    shipment.save(update_fields=["cancel_request_answer", "updated_at"])
 
 
 def _cancelled_at_carrier(shipment: Shipment) -> bool:

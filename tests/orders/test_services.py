@@ -69,9 +69,30 @@ def test_an_unpaid_cancellation_only_touches_pending_orders():
     order = place_order()
     Order.objects.filter(id=order.id).update(status=Status.CONFIRMED)
     with capture_published() as published:
-        services.order_cancel_unpaid(order_id=order.id, reason="payment_timeout")
+        services.order_cancel_unpaid(order_id=order.id, reason="payment_declined")
+        services.order_cancel_at_deadline(order_id=order.id)
     assert Order.objects.get(id=order.id).status == Status.CONFIRMED
     assert published == []
+
+
+def test_the_deadline_asks_shipping_before_it_cancels():
+    order = place_order()
+    with capture_published() as published:
+        services.order_cancel_at_deadline(order_id=order.id)
+    assert published.types() == ["orders.OrderCancellationRequested"]
+    services.order_cancel_requested(order_id=order.id)
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == (Status.CANCELLED, "payment_timeout")
+
+
+def test_a_customer_request_already_on_its_way_keeps_its_reason():
+    order = place_order()
+    services.order_cancel(order_id=order.id)
+    with capture_published() as published:
+        services.order_cancel_at_deadline(order_id=order.id)
+    assert published == []
+    services.order_cancel_requested(order_id=order.id)
+    assert Order.objects.get(id=order.id).cancel_reason == "customer_cancelled"
 
 
 def test_confirming_publishes_once():

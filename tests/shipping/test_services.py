@@ -43,7 +43,7 @@ def test_an_unserved_destination_fails_the_shipment():
 
 def test_a_cancellation_before_the_order_arrives_means_it_is_never_booked():
     order_id = uuid4()
-    services.shipment_cancel(order_id=order_id, requested_by_customer=False)
+    services.shipment_cancel(order_id=order_id, answering_request=False)
     with capture_published() as published:
         booked(order_id)
     assert Shipment.objects.get(order_id=order_id).status == Status.CANCELLED
@@ -54,9 +54,9 @@ def test_a_customer_request_is_answered_once():
     order_id = uuid4()
     booked(order_id)
     with capture_published() as published:
-        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
-        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
-        services.shipment_cancel(order_id=order_id, requested_by_customer=False)
+        services.shipment_cancel(order_id=order_id, answering_request=True)
+        services.shipment_cancel(order_id=order_id, answering_request=True)
+        services.shipment_cancel(order_id=order_id, answering_request=False)
     assert Shipment.objects.get(order_id=order_id).status == Status.CANCELLED
     assert published.types() == ["shipping.ShipmentCancelled"]
 
@@ -66,7 +66,7 @@ def test_a_request_after_dispatch_is_refused():
     booked(order_id)
     services.shipment_dispatch(order_id=order_id)
     with capture_published() as published:
-        services.shipment_cancel(order_id=order_id, requested_by_customer=True)
+        services.shipment_cancel(order_id=order_id, answering_request=True)
     assert Shipment.objects.get(order_id=order_id).status == Status.DISPATCHED
     assert published.types() == ["shipping.ShipmentCancellationRefused"]
     with pytest.raises(services.ShipmentNotDispatchable):
