@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint bench migrate clean
+.PHONY: venv run test lint api-fuzz bench migrate clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+api-fuzz: venv
+	.ci/api-fuzz
 
 bench: venv
 	$(BIN)/python -m bench.run

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "eventbus",
     "orders",
     "payments",
@@ -122,6 +125,40 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://")}
+
+# The REST API: token or session login, customers see their own records, writes are throttled.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": _setting("API_PAGE_SIZE", env.int, default=50),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"writes": _setting("API_WRITE_RATE", env.str, default="60/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop orders API",
+    "DESCRIPTION": "Place, follow and cancel orders; read their payments and shipments. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed package's static files, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "ShipmentStatusEnum": "shipping.models.Shipment.Status",
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -168,7 +205,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "eventbus"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The only periodic task is the sweep: an in-memory schedule needs no file to share or corrupt.
+# Periodic tasks are frequent or harmless to repeat: an in-memory schedule needs no file to share or corrupt.
 CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
 EVENTBUS_SOURCE = _setting("EVENTBUS_SOURCE", env.str, default="/shop")
@@ -183,6 +220,7 @@ EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, d
 
 CELERY_BEAT_SCHEDULE = {
     "eventbus-sweep": {"task": "eventbus.sweep", "schedule": EVENTBUS_SWEEP_SECONDS},
+    "orders-purge-idempotency-keys": {"task": "orders.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 ORDERS_PAYMENT_DEADLINE_SECONDS = _setting("ORDERS_PAYMENT_DEADLINE_SECONDS", env.float, default=900.0)

@@ -1,8 +1,20 @@
-"""URL routes: Django admin for now; the REST API arrives with the API issue."""
+"""URL routes: the REST API and its schema, Django admin, and the health probes."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+from eventbus import admin_flow
 
 urlpatterns = [
+    path("api/", include("orders.urls")),
+    path("api/", include("payments.urls")),
+    path("api/", include("shipping.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/flow/", admin.site.admin_view(admin_flow.flow_page), name="eventbus-flow"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

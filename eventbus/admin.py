@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from . import operations
 from .models import DeadLetter, Delivery, OutboxEvent
@@ -43,7 +47,17 @@ def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, query
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "subscriber", "event_type", "key", "state", "attempts", "available_at", "finished_at"]
+    list_display = [
+        "id",
+        "subscriber",
+        "event_type",
+        "key",
+        "state",
+        "attempts",
+        "duration_ms",
+        "available_at",
+        "finished_at",
+    ]
     list_filter = ["state", "subscriber", "event__type"]
     search_fields = ["=key", "=event__event_id"]
     list_select_related = ["event"]
@@ -55,6 +69,28 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in Delivery._meta.fields]
+
+    def get_urls(self) -> list[URLPattern]:
+        retry = path(
+            "<int:delivery_id>/retry/",
+            self.admin_site.admin_view(require_POST(self.retry_view)),
+            name="eventbus_delivery_retry",
+        )
+        return [retry, *super().get_urls()]
+
+    def retry_view(self, request: HttpRequest, delivery_id: int) -> HttpResponseRedirect:
+        """Retry one dead delivery (a button on a saga's timeline), then go back where it was pressed."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        count = operations.retry(Delivery.objects.filter(id=delivery_id))
+        if count:
+            self.message_user(request, f"Delivery {delivery_id} queued again.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Delivery {delivery_id} is not dead: nothing to retry.", messages.WARNING)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("admin:eventbus_delivery_change", args=[delivery_id])
+        return HttpResponseRedirect(back)
 
     @admin.display(description="event type", ordering="event__type")
     def event_type(self, delivery: Delivery) -> str:

@@ -31,5 +31,10 @@ def event_class(event_type: str, version: int) -> type[Event]:
         raise UnknownEventType(f"no event class for type {event_type!r} version {version}") from None
 
 
+def event_classes() -> list[type[Event]]:
+    """Every event class defined so far, by type name and version."""
+    return [_classes[key] for key in sorted(_classes)]
+
+
 def _qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"

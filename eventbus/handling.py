@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Case, FloatField, Value, When
 from django.utils import timezone
 
 from . import codec, conf
@@ -18,7 +20,15 @@ from .subscribers import Subscriber, subscriber
 
 log = logging.getLogger(__name__)
 State = Delivery.State
-OUTCOME_FIELDS = ["state", "available_at", "finished_at", "last_error", "last_traceback", "lease_expires_at"]
+OUTCOME_FIELDS = [
+    "state",
+    "available_at",
+    "finished_at",
+    "duration_ms",
+    "last_error",
+    "last_traceback",
+    "lease_expires_at",
+]
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,15 @@ def _save_outcomes(deliveries: list[Delivery]) -> None:
     The successes of a round commit together, so they share one finished time: when their
     effects became visible.
     """
-    done = [d.id for d in deliveries if d.state == State.DONE]
+    done = [d for d in deliveries if d.state == State.DONE]
     if done:
-        Delivery.objects.filter(id__in=done).update(state=State.DONE, finished_at=timezone.now(), lease_expires_at=None)
+        durations = [When(id=d.id, then=Value(d.duration_ms)) for d in done]
+        Delivery.objects.filter(id__in=[d.id for d in done]).update(
+            state=State.DONE,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            duration_ms=Case(*durations, output_field=FloatField()),
+        )
     for delivery in deliveries:
         if delivery.state != State.DONE:
             delivery.save(update_fields=OUTCOME_FIELDS)
@@ -75,12 +91,15 @@ def _run(delivery: Delivery) -> None:
     except codec.UndecodableEvent as error:
         _dead(delivery, str(error), "")
         return
+    started = time.perf_counter()
     try:
         with transaction.atomic(), handling(envelope):
             found.handler(event)
     except Exception as error:
+        delivery.duration_ms = (time.perf_counter() - started) * 1000
         _failed(delivery, found, error)
     else:
+        delivery.duration_ms = (time.perf_counter() - started) * 1000
         _finish(delivery, State.DONE)
 
 

@@ -65,6 +65,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True, help_text="How long the last attempt's handler ran.")
     last_error = models.TextField(blank=True, default="")
     last_traceback = models.TextField(blank=True, default="")
 

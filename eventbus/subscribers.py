@@ -83,6 +83,10 @@ def subscribers_of(event_type: str) -> list[Subscriber]:
     return _by_type.get(event_type, [])
 
 
+def all_subscribers() -> list[Subscriber]:
+    return sorted(_by_id.values(), key=lambda found: found.id)
+
+
 def subscriber(subscriber_id: str) -> Subscriber | None:
     return _by_id.get(subscriber_id)
 

@@ -9,7 +9,7 @@ from . import events, services
 
 @subscribe(payments_events.PaymentSucceeded)
 def mark_order_paid(event: payments_events.PaymentSucceeded) -> None:
-    services.order_mark_paid(order_id=event.order_id)
+    services.order_mark_paid(order_id=event.order_id, amount=event.amount)
 
 
 @subscribe(payments_events.PaymentFailed)
@@ -24,7 +24,12 @@ def cancel_order_past_deadline(event: events.PaymentDeadlineReached) -> None:
 
 @subscribe(shipping_events.ShipmentCreated)
 def confirm_order(event: shipping_events.ShipmentCreated) -> None:
-    services.order_confirm(order_id=event.order_id)
+    services.order_confirm(order_id=event.order_id, carrier_reference=event.carrier_reference)
+
+
+@subscribe(shipping_events.ShipmentFailed)
+def note_shipment_failure(event: shipping_events.ShipmentFailed) -> None:
+    services.order_note_shipment_failed(order_id=event.order_id)
 
 
 @subscribe(shipping_events.ShipmentCancelled)
@@ -44,4 +49,4 @@ def mark_order_shipped(event: shipping_events.ShipmentDispatched) -> None:
 
 @subscribe(payments_events.PaymentRefunded)
 def cancel_refunded_order(event: payments_events.PaymentRefunded) -> None:
-    services.order_cancel_refunded(order_id=event.order_id, reason=event.reason)
+    services.order_cancel_refunded(order_id=event.order_id, reason=event.reason, amount=event.amount)

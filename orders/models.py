@@ -1,8 +1,30 @@
-"""The orders context's tables: an order, its lines, its status and why it was cancelled."""
+"""The orders context's tables: an order, its lines, its status and why it was cancelled.
+
+An order also keeps what it heard of its payment and its shipment (from those contexts' events),
+so that it can tell its whole story without reading another context's tables.
+"""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from uuid6 import uuid7
+
+
+class PaymentNews(models.TextChoices):
+    """The latest of its payment's news that reached the order."""
+
+    CAPTURED = "captured"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class ShipmentNews(models.TextChoices):
+    """The latest of its shipment's news that reached the order."""
+
+    BOOKED = "booked"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DISPATCHED = "dispatched"
 
 
 class Order(models.Model):
@@ -24,6 +46,11 @@ class Order(models.Model):
     cancel_requested_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_refused_reason = models.CharField(max_length=64, blank=True, default="")
     payment_due_by = models.DateTimeField()
+    payment_status = models.CharField(max_length=16, choices=PaymentNews.choices, blank=True, default="")
+    amount_paid = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipment_status = models.CharField(max_length=16, choices=ShipmentNews.choices, blank=True, default="")
+    carrier_reference = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,3 +70,33 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key for placing an order: the request it came with and the answer given.
+
+    ``owner`` fences the request holding an in-flight key: only it may record the answer, so a
+    request that took over a key abandoned by a crashed one cannot race it into a second order.
+    """
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight"
+        COMPLETED = "completed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_FLIGHT)
+    owner = models.UUIDField()
+    locked_until = models.DateTimeField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="orders_idempotency_key_once")]
+        indexes = [models.Index(fields=["created_at"], name="orders_idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"idempotency key {self.key!r} of user {self.user_id} ({self.state})"

@@ -14,10 +14,21 @@ from django.utils import timezone
 from eventbus import publish
 
 from . import events
-from .models import Order, OrderLine
+from .models import Order, OrderLine, PaymentNews, ShipmentNews
 
 Status = Order.Status
 CENTS = Decimal("0.01")
+
+# News may arrive out of order (different subscribers, retries): a later step is never overwritten
+# by an earlier one. Each maps the news an order holds to the news that may replace it.
+PAYMENT_NEWS_AFTER: dict[str, set[str]] = {
+    "": {PaymentNews.CAPTURED, PaymentNews.FAILED, PaymentNews.REFUNDED},
+    PaymentNews.CAPTURED: {PaymentNews.REFUNDED},
+}
+SHIPMENT_NEWS_AFTER: dict[str, set[str]] = {
+    "": {ShipmentNews.BOOKED, ShipmentNews.FAILED, ShipmentNews.CANCELLED, ShipmentNews.DISPATCHED},
+    ShipmentNews.BOOKED: {ShipmentNews.CANCELLED, ShipmentNews.DISPATCHED},
+}
 
 
 class OrderCannotBeCancelled(Exception):
@@ -101,6 +112,7 @@ def order_cancel_requested(*, order_id: UUID) -> None:
     """Shipping stopped (or never had) the parcel: carry out the requested cancellation."""
     with transaction.atomic():
         order = _locked(order_id)
+        _note_shipment(order, ShipmentNews.CANCELLED)
         if order.cancel_requested_at is not None and order.status != Status.CANCELLED:
             _cancel(order, order.cancel_requested_reason)
 
@@ -117,40 +129,69 @@ def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
     """Cancel an order whose payment failed: no parcel can have been booked for it."""
     with transaction.atomic():
         order = _locked(order_id)
+        _note_payment(order, PaymentNews.FAILED)
         if order.status == Status.PENDING:
             _cancel(order, reason)
 
 
-def order_cancel_refunded(*, order_id: UUID, reason: str) -> None:
+def order_cancel_refunded(*, order_id: UUID, reason: str, amount: Decimal) -> None:
     """The money went back: the order cannot go on (a no-op if it was cancelled already)."""
     with transaction.atomic():
         order = _locked(order_id)
+        _note_payment(order, PaymentNews.REFUNDED, amount_refunded=amount)
         if order.status != Status.CANCELLED:
             _cancel(order, reason)
 
 
-def order_mark_paid(*, order_id: UUID) -> None:
-    _advance(order_id, frm={Status.PENDING}, to=Status.PAID)
+def order_mark_paid(*, order_id: UUID, amount: Decimal) -> None:
+    with transaction.atomic():
+        order = _locked(order_id)
+        _note_payment(order, PaymentNews.CAPTURED, amount_paid=amount)
+        _advance(order, frm={Status.PENDING}, to=Status.PAID)
 
 
-def order_confirm(*, order_id: UUID) -> None:
+def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
     """A shipment is booked; payment came first, even if its news reaches us second."""
     with transaction.atomic():
         order = _locked(order_id)
+        _note_shipment(order, ShipmentNews.BOOKED, carrier_reference=carrier_reference)
         if order.status in {Status.PENDING, Status.PAID}:
             _set_status(order, Status.CONFIRMED)
             publish(events.OrderConfirmed(order_id=order_id), key=order_id)
 
 
 def order_mark_shipped(*, order_id: UUID) -> None:
-    _advance(order_id, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED)
-
-
-def _advance(order_id: UUID, *, frm: set[str], to: str) -> None:
     with transaction.atomic():
         order = _locked(order_id)
-        if order.status in frm:
-            _set_status(order, to)
+        _note_shipment(order, ShipmentNews.DISPATCHED)
+        _advance(order, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED)
+
+
+def order_note_shipment_failed(*, order_id: UUID) -> None:
+    """Only news: payments refunds the order, and that refund is what cancels it."""
+    with transaction.atomic():
+        _note_shipment(_locked(order_id), ShipmentNews.FAILED)
+
+
+def _advance(order: Order, *, frm: set[str], to: str) -> None:
+    if order.status in frm:
+        _set_status(order, to)
+
+
+def _note_payment(order: Order, news: str, **amounts: Decimal) -> None:
+    if news in PAYMENT_NEWS_AFTER.get(order.payment_status, set()):
+        order.payment_status = news
+        for field, amount in amounts.items():
+            setattr(order, field, amount)
+        order.save(update_fields=["payment_status", *amounts, "updated_at"])
+
+
+def _note_shipment(order: Order, news: str, **details: str) -> None:
+    if news in SHIPMENT_NEWS_AFTER.get(order.shipment_status, set()):
+        order.shipment_status = news
+        for field, value in details.items():
+            setattr(order, field, value)
+        order.save(update_fields=["shipment_status", *details, "updated_at"])
 
 
 def _set_status(order: Order, status: str) -> None:

@@ -13,6 +13,7 @@ PROVIDER_RETRIES = Backoff(base_seconds=0.5, max_seconds=30)
 def charge_order(event: orders_events.OrderCreated) -> None:
     services.payment_charge(
         order_id=event.order_id,
+        customer_id=event.customer_id,
         amount=event.total,
         currency=event.currency,
         token=event.payment_token,

@@ -12,6 +12,7 @@ class Payment(models.Model):
         VOIDED = "voided"
 
     order_id = models.UUIDField(unique=True)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices)

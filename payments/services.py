@@ -30,7 +30,7 @@ def refund_key(order_id: UUID) -> str:
 
 
 def payment_charge(
-    *, order_id: UUID, amount: Decimal, currency: str, token: str, pay_before: datetime
+    *, order_id: UUID, customer_id: int, amount: Decimal, currency: str, token: str, pay_before: datetime
 ) -> Payment | None:
     """Charge an order unless it already was, or was cancelled before we got to it.
 
@@ -40,9 +40,11 @@ def payment_charge(
     with transaction.atomic():
         # Insert first: a cancellation racing us waits on this row, or we wait on its tombstone.
         payment, created = Payment.objects.select_for_update().get_or_create(
-            order_id=order_id, defaults={"status": Status.CHARGING, "amount": amount, "currency": currency}
+            order_id=order_id,
+            defaults={"status": Status.CHARGING, "amount": amount, "currency": currency, "customer_id": customer_id},
         )
         if not created:
+            _remember_customer(payment, customer_id)
             return None
         try:
             charge = gateway().charge(
@@ -82,3 +84,10 @@ def payment_refund(*, order_id: UUID, reason: str) -> Payment:
             key=order_id,
         )
     return payment
+
+
+def _remember_customer(payment: Payment, customer_id: int) -> None:
+    """A cancellation's tombstone learns whose order it was once the order itself reaches us."""
+    if payment.customer_id is None:
+        payment.customer_id = customer_id
+        payment.save(update_fields=["customer_id", "updated_at"])

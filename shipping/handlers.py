@@ -9,7 +9,9 @@ from . import services
 
 @subscribe(orders_events.OrderCreated)
 def prepare_shipment(event: orders_events.OrderCreated) -> None:
-    services.shipment_prepare(order_id=event.order_id, address=event.shipping_address.model_dump())
+    services.shipment_prepare(
+        order_id=event.order_id, customer_id=event.customer_id, address=event.shipping_address.model_dump()
+    )
 
 
 @subscribe(payments_events.PaymentSucceeded, max_attempts=20, backoff=Backoff(base_seconds=0.1, max_seconds=5))

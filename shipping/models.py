@@ -12,6 +12,7 @@ class Shipment(models.Model):
         DISPATCHED = "dispatched"
 
     order_id = models.UUIDField(unique=True)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     address = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices)
     carrier_reference = models.CharField(max_length=64, blank=True, default="")

@@ -32,15 +32,20 @@ def booking_key(order_id: UUID) -> str:
     return f"order-{order_id}-shipment"
 
 
-def shipment_prepare(*, order_id: UUID, address: dict[str, Any]) -> Shipment:
-    """Remember where an order goes, to book it once it is paid (a cancelled one stays cancelled)."""
+def shipment_prepare(*, order_id: UUID, customer_id: int, address: dict[str, Any]) -> Shipment:
+    """Remember where and to whom an order goes, to book it once it is paid.
+
+    A cancellation may have left a tombstone first: it learns the address and customer, and stays
+    cancelled.
+    """
     with transaction.atomic():
         shipment, created = Shipment.objects.select_for_update().get_or_create(
-            order_id=order_id, defaults={"status": Status.AWAITING_PAYMENT, "address": address}
+            order_id=order_id,
+            defaults={"status": Status.AWAITING_PAYMENT, "address": address, "customer_id": customer_id},
         )
         if not created and shipment.address is None:
-            shipment.address = address
-            shipment.save(update_fields=["address", "updated_at"])
+            shipment.address, shipment.customer_id = address, customer_id
+            shipment.save(update_fields=["address", "customer_id", "updated_at"])
     return shipment
 
 

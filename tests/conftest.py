@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from eventbus.subscribers import subscribe, unsubscribe
+from orders.events import OrderCancelled
+from tests.busapp.handlers import audit_cancellation
 from tests.processes import RedisServer, Worker, database_url, free_port
 
 
@@ -59,3 +62,12 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(port=free_port(), directory=tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def audit_subscriber() -> Iterator[str]:
+    """Subscribe ``busapp.audit_cancellation`` to OrderCancelled (one attempt) for this test only."""
+    subscriber_id = "busapp.audit_cancellation"
+    subscribe(OrderCancelled, id=subscriber_id, max_attempts=1)(audit_cancellation)
+    yield subscriber_id
+    unsubscribe(subscriber_id)

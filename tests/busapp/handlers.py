@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from eventbus import Backoff, current_envelope, subscribe
+from orders import events as orders_events
 
 from .events import Fanout, Hang, Ping, Sequenced
 from .models import Effect, Switch
@@ -49,3 +50,13 @@ def hang_first_time(event: Hang) -> None:
         marker.write_text(str(os.getpid()))
         time.sleep(120)
     record("busapp.hang_first_time", 0)
+
+
+def audit_cancellation(event: orders_events.OrderCancelled) -> None:
+    """A subscriber of a saga event that a test can break (Switch "audit-broken") to dead-letter it.
+
+    Subscribed only by the ``audit_subscriber`` fixture, so the saga tests never meet it.
+    """
+    if Switch.objects.filter(name="audit-broken").exists():
+        raise RuntimeError(f"audit trail unavailable for order {event.order_id}")
+    record("busapp.audit_cancellation", 0)

@@ -98,6 +98,26 @@ def test_a_customer_request_already_on_its_way_keeps_its_reason():
 def test_confirming_publishes_once():
     order = place_order()
     with capture_published() as published:
-        services.order_confirm(order_id=order.id)
-        services.order_confirm(order_id=order.id)
+        services.order_confirm(order_id=order.id, carrier_reference="CR-1")
+        services.order_confirm(order_id=order.id, carrier_reference="CR-1")
     assert published.types() == ["orders.OrderConfirmed"]
+
+
+def test_an_order_keeps_the_latest_payment_and_shipment_news_even_out_of_order():
+    order = place_order()
+    services.order_cancel_refunded(order_id=order.id, reason="shipping_failed", amount=Decimal("19.80"))
+    services.order_mark_paid(order_id=order.id, amount=Decimal("19.80"))
+    services.order_note_shipment_failed(order_id=order.id)
+    order.refresh_from_db()
+    assert (order.payment_status, order.amount_paid, order.amount_refunded) == ("refunded", 0, Decimal("19.80"))
+    assert order.shipment_status == "failed"
+
+
+def test_payment_and_shipment_news_advance_step_by_step():
+    order = place_order()
+    services.order_mark_paid(order_id=order.id, amount=Decimal("19.80"))
+    services.order_confirm(order_id=order.id, carrier_reference="CR-7")
+    services.order_mark_shipped(order_id=order.id)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_paid) == (Status.SHIPPED, "captured", Decimal("19.80"))
+    assert (order.shipment_status, order.carrier_reference) == ("dispatched", "CR-7")

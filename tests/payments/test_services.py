@@ -19,6 +19,7 @@ Status = Payment.Status
 def charge(order_id, token: str = "tok_ok") -> Payment | None:
     return services.payment_charge(
         order_id=order_id,
+        customer_id=1,
         amount=Decimal("10.00"),
         currency="EUR",
         token=token,

@@ -19,6 +19,14 @@ from shipping.models import Shipment
 from shipping.services import booking_key
 
 TERMINAL = {Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.CANCELLED}
+# What an order should have heard of its payment and shipment, by their status in their own tables.
+PAYMENT_NEWS = {"captured": {"captured"}, "refunded": {"refunded"}, "failed": {"failed"}}
+SHIPMENT_NEWS = {
+    "booked": {"booked"},
+    "dispatched": {"dispatched"},
+    "failed": {"failed"},
+    "cancelled": {"cancelled", ""},
+}
 
 
 def assert_saga_invariants() -> None:
@@ -49,6 +57,24 @@ def order_problems(order: Order) -> list[str]:
             problems.append(f"{name} should have one capture and no refund: {captures}, {refunds}")
         if len(bookings) != 1 or not shipment or not shipment.is_live:
             problems.append(f"{name} should have exactly one live shipment: {bookings}")
+    return problems + news_problems(name, order, payment, shipment)
+
+
+def news_problems(name: str, order: Order, payment: Payment | None, shipment: Shipment | None) -> list[str]:
+    """The order's summary of its payment and shipment agrees with those contexts' own records."""
+    problems = []
+    if order.payment_status not in PAYMENT_NEWS.get(payment.status if payment else "", {""}):
+        problems.append(f"{name} heard payment {order.payment_status!r}, payments says {payment and payment.status}")
+    elif payment and order.amount_paid not in {payment.amount, Decimal(0)}:
+        problems.append(f"{name} heard {order.amount_paid} paid, payments says {payment.amount}")
+    if payment and order.payment_status == "refunded":
+        refunded = sum((refund.amount for refund in payment.refunds.all()), Decimal(0))
+        if order.amount_refunded != refunded:
+            problems.append(f"{name} heard {order.amount_refunded} refunded, payments says {refunded}")
+    if order.shipment_status not in SHIPMENT_NEWS.get(shipment.status if shipment else "", {""}):
+        problems.append(
+            f"{name} heard shipment {order.shipment_status!r}, shipping says {shipment and shipment.status}"
+        )
     return problems
 
 

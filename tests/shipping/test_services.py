@@ -14,7 +14,7 @@ ADDRESS = {"name": "A", "line1": "B", "city": "C", "postal_code": "D", "country"
 
 
 def booked(order_id) -> Shipment:
-    services.shipment_prepare(order_id=order_id, address=ADDRESS)
+    services.shipment_prepare(order_id=order_id, customer_id=1, address=ADDRESS)
     return services.shipment_book(order_id=order_id)
 
 
@@ -34,7 +34,7 @@ def test_a_paid_order_is_booked_once():
 
 def test_an_unserved_destination_fails_the_shipment():
     order_id = uuid4()
-    services.shipment_prepare(order_id=order_id, address={**ADDRESS, "country": "AQ"})
+    services.shipment_prepare(order_id=order_id, customer_id=1, address={**ADDRESS, "country": "AQ"})
     with capture_published() as published:
         services.shipment_book(order_id=order_id)
     assert Shipment.objects.get(order_id=order_id).status == Status.FAILED

@@ -1,16 +1,19 @@
-"""manage.py seed_demo: a demo customer and one order down each path of the saga."""
+"""manage.py seed_demo: a demo customer, an admin operator, and one order down each path of the saga."""
 
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from orders import events, services
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
+OPERATOR_USER = "operator"
+OPERATOR_PASSWORD = "operator-password"
 
 PATHS = [
     ("happy path: paid, shipped, confirmed", "tok_ok", "DE", False),
@@ -24,12 +27,16 @@ PATHS = [
 
 
 class Command(BaseCommand):
-    help = "Create a demo user (printing its credentials and API token) and orders covering every saga path."
+    help = "Create a demo customer (printing its API token), an admin operator, and orders covering every saga path."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = self._demo_user()
+        if not settings.DEBUG:
+            raise CommandError("seed_demo creates users with known passwords: run it with DEBUG=1 only")
+        user = self._user(DEMO_USER, DEMO_PASSWORD)
+        self._user(OPERATOR_USER, OPERATOR_PASSWORD, is_staff=True, is_superuser=True)
         token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(f"demo user: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token.key}")
+        self.stdout.write(f"customer: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token.key}")
+        self.stdout.write(f"admin:    {OPERATOR_USER} / {OPERATOR_PASSWORD}   http://127.0.0.1:8000/admin/")
         for title, payment_token, country, cancel in PATHS:
             order = services.order_place(
                 customer=user,
@@ -47,9 +54,9 @@ class Command(BaseCommand):
             "Watch them move: manage.py eventbus status; dispatch a confirmed one: manage.py dispatch_shipment ORDER_ID"
         )
 
-    def _demo_user(self) -> Any:
-        user, created = get_user_model().objects.get_or_create(username=DEMO_USER)
+    def _user(self, username: str, password: str, **flags: bool) -> Any:
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save()
         return user

@@ -1,0 +1,89 @@
+"""One saga's story from the bus's tables: its events in causal order, each with its deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Prefetch
+
+from .models import Delivery, OutboxEvent
+
+
+@dataclass(frozen=True)
+class DeliveryStep:
+    id: int
+    subscriber: str
+    state: str
+    attempts: int
+    last_error: str
+    duration_ms: float | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    id: UUID
+    position: int
+    type: str
+    version: int
+    time: datetime
+    deliver_at: datetime
+    dispatched_at: datetime | None
+    causation_id: UUID | None
+    depth: int
+    deliveries: tuple[DeliveryStep, ...]
+
+
+def timeline(correlation_id: str) -> list[TimelineEvent]:
+    """Events of one correlation id, each followed by the events it caused (depth-first).
+
+    Siblings keep publish order; an event whose cause is not in the saga (or was purged) starts a
+    branch of its own.
+    """
+    rows = list(
+        OutboxEvent.objects.filter(correlation_id=correlation_id)
+        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("subscriber")))
+        .order_by("id")
+    )
+    known = {row.event_id for row in rows}
+    children: dict[UUID | None, list[OutboxEvent]] = {}
+    for row in rows:
+        cause = row.causation_id if row.causation_id in known else None
+        children.setdefault(cause, []).append(row)
+    return list(_walk(children, None, depth=0))
+
+
+def _walk(children: dict[UUID | None, list[OutboxEvent]], cause: UUID | None, *, depth: int) -> Iterator[TimelineEvent]:
+    for row in children.get(cause, []):
+        yield _event(row, depth)
+        yield from _walk(children, row.event_id, depth=depth + 1)
+
+
+def _event(row: OutboxEvent, depth: int) -> TimelineEvent:
+    return TimelineEvent(
+        id=row.event_id,
+        position=row.id,
+        type=row.type,
+        version=row.version,
+        time=row.time,
+        deliver_at=row.deliver_at,
+        dispatched_at=row.dispatched_at,
+        causation_id=row.causation_id,
+        depth=depth,
+        deliveries=tuple(_step(delivery) for delivery in row.deliveries.all()),
+    )
+
+
+def _step(delivery: Delivery) -> DeliveryStep:
+    return DeliveryStep(
+        id=delivery.id,
+        subscriber=delivery.subscriber,
+        state=delivery.state,
+        attempts=delivery.attempts,
+        last_error=delivery.last_error,
+        duration_ms=delivery.duration_ms,
+        finished_at=delivery.finished_at,
+    )

@@ -1,0 +1,76 @@
+"""Admin for orders: read-only, with each order's saga timeline; state changes only through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from eventbus.admin import ReadOnlyAdmin
+
+from . import selectors, services
+from .models import Order, OrderLine
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ["sku", "quantity", "unit_price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.action(description="Ask to cancel (as the customer would)")
+def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    asked, refused = 0, []
+    for order in queryset:
+        try:
+            services.order_cancel(order_id=order.id)
+            asked += 1
+        except services.OrderCannotBeCancelled as error:
+            refused.append(f"{order.id} ({error.reason})")
+    modeladmin.message_user(request, f"Cancellation requested for {asked} order(s).", messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(request, f"Too late for: {', '.join(refused)}.", messages.WARNING)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["id", "customer", "status", "cancel_reason", "total", "currency", "created_at"]
+    list_filter = ["status", "cancel_reason", "payment_status", "shipment_status"]
+    search_fields = ["=id", "customer__username", "customer__email"]
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline]
+    actions = [request_cancellation]
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        order = self.get_object(request, object_id)
+        if order is not None:
+            extra_context = {**(extra_context or {}), **self._saga_context(request, order)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _saga_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
+        return {
+            "timeline": selectors.order_timeline(order.id),
+            "return_to": request.get_full_path(),
+            "links": {
+                "payment": f"{reverse('admin:payments_payment_changelist')}?order_id={order.id}",
+                "shipment": f"{reverse('admin:shipping_shipment_changelist')}?order_id={order.id}",
+                "deliveries": f"{reverse('admin:eventbus_delivery_changelist')}?key={order.id}",
+                "outbox": f"{reverse('admin:eventbus_outboxevent_changelist')}?correlation_id={order.id}",
+                "flow": reverse("eventbus-flow"),
+            },
+        }

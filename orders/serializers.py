@@ -1,0 +1,142 @@
+"""The orders API's shapes: what a client sends to place an order, and what it reads back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import events
+from .models import Order, OrderLine
+
+MAX_TOTAL = Decimal("9999999999.99")
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "quantity", "unit_price"]
+
+
+class ShippingAddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}\Z", help_text="ISO 3166-1 alpha-2, e.g. DE")
+
+
+class OrderPlacementSerializer(serializers.Serializer):
+    currency = serializers.RegexField(r"^[A-Z]{3}\Z", help_text="ISO 4217, e.g. EUR")
+    lines = OrderLineSerializer(many=True, allow_empty=False, max_length=100)
+    shipping_address = ShippingAddressSerializer()
+    payment_token = serializers.CharField(max_length=64, help_text="The payment provider's card token")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        total = sum(line["unit_price"] * line["quantity"] for line in attrs["lines"])
+        if total > MAX_TOTAL:
+            raise serializers.ValidationError({"lines": [f"The order total may not exceed {MAX_TOTAL}."]})
+        return attrs
+
+    def command(self) -> dict[str, Any]:
+        """The validated body as order_place() keyword arguments."""
+        data = self.validated_data
+        return {
+            "currency": data["currency"],
+            "lines": [events.OrderLine(**line) for line in data["lines"]],
+            "shipping_address": events.ShippingAddress(**data["shipping_address"]),
+            "payment_token": data["payment_token"],
+        }
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(source="cancel_reason", help_text="Why the order was cancelled; empty otherwise")
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = Order
+        fields = ["id", "status", "reason", "currency", "total", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CancellationSerializer(serializers.Serializer):
+    requested_at = serializers.DateTimeField(source="cancel_requested_at", allow_null=True)
+    requested_reason = serializers.CharField(source="cancel_requested_reason")
+    refused_reason = serializers.CharField(
+        source="cancel_refused_reason", help_text="Set when shipping could no longer stop the parcel"
+    )
+
+
+class PaymentSummarySerializer(serializers.Serializer):
+    status = serializers.CharField(source="payment_status", help_text="captured, failed, refunded, or empty")
+    amount_paid = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount_refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, order: Order) -> str:
+        return f"{reverse('payment-list')}?order={order.id}"
+
+
+class ShipmentSummarySerializer(serializers.Serializer):
+    status = serializers.CharField(
+        source="shipment_status", help_text="booked, failed, cancelled, dispatched, or empty"
+    )
+    carrier_reference = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, order: Order) -> str:
+        return f"{reverse('shipment-list')}?order={order.id}"
+
+
+class DeliveryStepSerializer(serializers.Serializer):
+    subscriber = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    duration_ms = serializers.FloatField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    version = serializers.IntegerField()
+    time = serializers.DateTimeField()
+    deliver_at = serializers.DateTimeField()
+    causation_id = serializers.UUIDField(allow_null=True)
+    depth = serializers.IntegerField(help_text="How many causes lead back to the saga's first event")
+    deliveries = DeliveryStepSerializer(many=True)
+
+
+class OrderDetailSerializer(OrderSerializer):
+    lines = OrderLineSerializer(many=True)
+    shipping_address = ShippingAddressSerializer()
+    cancellation = CancellationSerializer(source="*")
+    payment = PaymentSummarySerializer(source="*")
+    shipment = ShipmentSummarySerializer(source="*")
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "lines",
+            "shipping_address",
+            "payment_due_by",
+            "cancellation",
+            "payment",
+            "shipment",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(TimelineEventSerializer(many=True))
+    def get_timeline(self, order: Order) -> list[dict[str, Any]]:
+        return TimelineEventSerializer(self.context["timeline"], many=True).data

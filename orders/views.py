@@ -1,0 +1,167 @@
+"""The orders REST API: place (idempotently), list, read with the saga timeline, and cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+
+from . import idempotency, selectors, services
+from .models import Order
+from .serializers import OrderDetailSerializer, OrderPlacementSerializer, OrderSerializer
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+WRITE_ACTIONS = {"create", "cancel"}
+
+Problem = inline_serializer("Problem", {"detail": serializers.CharField()})
+Refusal = inline_serializer("Refusal", {"detail": serializers.CharField(), "reason": serializers.CharField()})
+FieldErrors = OpenApiResponse(OpenApiTypes.OBJECT, description="Validation errors, by field")
+READ_ERRORS = {401: Problem, 403: Problem, 404: Problem}
+WRITE_ERRORS = {**READ_ERRORS, 429: Problem}
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices)
+
+    class Meta:
+        model = Order
+        fields = ["status"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Orders the caller may see, newest first",
+        responses={200: OrderSerializer, 400: FieldErrors, **READ_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One order with its payment, shipment and saga timeline",
+        responses={200: OrderDetailSerializer, **READ_ERRORS},
+    ),
+)
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    throttle_scope = "writes"
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return selectors.order_list(user=self.request.user)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [ScopedRateThrottle()] if self.action in WRITE_ACTIONS else []
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.get_object()
+        context = {**self.get_serializer_context(), "timeline": selectors.order_timeline(order.id)}
+        return Response(OrderDetailSerializer(order, context=context).data)
+
+    @extend_schema(
+        summary="Place an order",
+        request=OrderPlacementSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Chosen by the client, unique per order it means to place; kept 24 hours. "
+                "A retry with the same key and body gets the first answer.",
+            ),
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                required=True,
+                response=[201],
+                description="The new order's URL",
+            ),
+        ],
+        responses={
+            201: OrderSerializer,
+            400: FieldErrors,
+            409: Problem,
+            422: Problem,
+            **WRITE_ERRORS,
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = _idempotency_key(request)
+        placement = OrderPlacementSerializer(data=request.data)
+        placement.is_valid(raise_exception=True)
+        try:
+            outcome = idempotency.begin(
+                user=request.user, key=key, request_fingerprint=idempotency.fingerprint(request.data)
+            )
+        except idempotency.KeyInFlight:
+            return _problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+        except idempotency.KeyReused:
+            return _problem(
+                status.HTTP_422_UNPROCESSABLE_ENTITY, "This Idempotency-Key was used with a different request body."
+            )
+        if isinstance(outcome, idempotency.Replay):
+            return Response(
+                outcome.body, status=outcome.status, headers={**outcome.headers, "Idempotent-Replayed": "true"}
+            )
+        return self._place(request, placement, outcome)
+
+    def _place(self, request: Request, placement: OrderPlacementSerializer, claim: idempotency.Claim) -> Response:
+        try:
+            with transaction.atomic():
+                order = services.order_place(customer=request.user, **placement.command())
+                body = OrderSerializer(order).data
+                headers = {"Location": request.build_absolute_uri(reverse("order-detail", kwargs={"pk": order.id}))}
+                idempotency.complete(claim, status=status.HTTP_201_CREATED, body=body, headers=headers)
+        except idempotency.ClaimLost:
+            return _problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+        except BaseException:
+            idempotency.abandon(claim)
+            raise
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    @extend_schema(
+        summary="Ask to cancel an order",
+        description="202: the request is on its way to shipping, which alone knows whether the parcel can "
+        "still be stopped; the order's `cancellation` then shows the outcome. 409: too late.",
+        request=None,
+        responses={202: OrderSerializer, 409: Refusal, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
+        try:
+            order = services.order_cancel(order_id=order.id)
+        except services.OrderCannotBeCancelled as refused:
+            return Response(
+                {"detail": "This order can no longer be cancelled.", "reason": refused.reason},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key:
+        raise ValidationError({IDEMPOTENCY_HEADER: ["This header is required."]})
+    if len(key) > 255:
+        raise ValidationError({IDEMPOTENCY_HEADER: ["Ensure this header has no more than 255 characters."]})
+    return key
+
+
+def _problem(code: int, detail: str) -> Response:
+    return Response({"detail": detail}, status=code)

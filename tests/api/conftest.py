@@ -1,0 +1,73 @@
+"""Clients for the REST API tests: customers and staff, by token, over DRF's test client."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+
+ORDER_BODY: dict[str, Any] = {
+    "currency": "EUR",
+    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.90"}],
+    "shipping_address": {
+        "name": "Ada Lovelace",
+        "line1": "1 Main St",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": "DE",
+    },
+    "payment_token": "tok_ok",
+}
+
+
+def order_body(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(ORDER_BODY)
+    body.update(changes)
+    return body
+
+
+class ApiUser:
+    """A logged-in API client for one user."""
+
+    def __init__(self, username: str, *, staff: bool = False) -> None:
+        self.user = get_user_model().objects.create_user(username=username, password="pw-" + username, is_staff=staff)
+        self.token = Token.objects.create(user=self.user).key
+        self.client = APIClient()
+        self.client.credentials(HTTP_AUTHORIZATION=f"Token {self.token}")
+
+    def place(self, body: dict[str, Any] | None = None, *, key: str | None = None) -> Response:
+        headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+        return self.client.post("/api/orders/", body or ORDER_BODY, format="json", headers=headers)
+
+    def get(self, path: str, **params: Any) -> Response:
+        return self.client.get(path, params)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> ApiUser:
+    return ApiUser("alice")
+
+
+@pytest.fixture
+def bob(db: None) -> ApiUser:
+    return ApiUser("bob")
+
+
+@pytest.fixture
+def staff(db: None) -> ApiUser:
+    return ApiUser("operator", staff=True)

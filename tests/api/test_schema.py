@@ -1,0 +1,33 @@
+"""The live OpenAPI schema documents what the API demands and answers."""
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def test_placing_requires_the_idempotency_key_and_documents_its_answers(schema):
+    place = schema["paths"]["/api/orders/"]["post"]
+    [header] = [p for p in place["parameters"] if p["in"] == "header"]
+    assert (header["name"], header["required"]) == ("Idempotency-Key", True)
+    assert {"201", "400", "401", "409", "422", "429"} <= set(place["responses"])
+    assert "Location" in place["responses"]["201"]["headers"]
+
+
+def test_every_endpoint_needs_a_login(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert {"tokenAuth": []} in operation["security"], f"{method} {path}"
+            assert {} not in operation["security"], f"{method} {path} allows anonymous access"
+
+
+def test_cancel_documents_accepted_and_too_late(schema):
+    cancel = schema["paths"]["/api/orders/{id}/cancel/"]["post"]
+    assert {"202", "409"} <= set(cancel["responses"])

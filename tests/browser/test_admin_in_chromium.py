@@ -1,0 +1,112 @@
+"""An operator in a real browser (headless Chromium): follow a compensated order, retry its dead letter.
+
+Screenshots go to var/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.urls import reverse
+from playwright.sync_api import Page, expect, sync_playwright
+
+from eventbus.models import Delivery
+from eventbus.testing import run_pending
+from orders.models import Order
+from tests.busapp.models import Switch
+from tests.processes import ROOT
+from tests.saga.factories import place_order
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "var" / "screenshots"
+SAGA_STEPS = [
+    "orders.OrderCreated",
+    "payments.PaymentSucceeded",
+    "shipping.ShipmentFailed",
+    "payments.PaymentRefunded",
+    "orders.OrderCancelled",
+]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # plain synchronous code, which Django would otherwise refuse next to a running loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser.close()
+        # Connections opened while Playwright's loop ran belong to that context: close them here,
+        # or they outlive the test and PostgreSQL refuses to drop the test database.
+        connections.close_all()
+
+
+@pytest.fixture
+def compensated_order(audit_subscriber: str) -> Order:
+    """Paid, unshippable, refunded, cancelled; one subscriber of its cancellation dead-lettered."""
+    Switch.objects.create(name="audit-broken")
+    order = place_order(country="AQ")
+    run_pending()
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == ("cancelled", "shipping_failed")
+    return order
+
+
+def log_in(page: Page, base_url: str) -> None:
+    get_user_model().objects.create_superuser("operator", "operator@example.com", "operator-password")
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "operator-password")
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text("operator")
+
+
+def test_an_operator_follows_a_compensated_order_and_retries_its_dead_letter(live_server, page, compensated_order):
+    log_in(page, live_server.url)
+    page.goto(live_server.url + reverse("admin:orders_order_change", args=[compensated_order.id]))
+
+    events = page.locator("#timeline tr.event-row")
+    shown = [events.nth(i).get_attribute("data-type") for i in range(events.count())]
+    assert [step for step in shown if step in SAGA_STEPS] == SAGA_STEPS
+    dead = page.locator('#timeline tr.delivery-row[data-subscriber="busapp.audit_cancellation"]')
+    expect(dead).to_have_attribute("data-state", "dead")
+    expect(dead).to_contain_text("audit trail unavailable")
+    page.screenshot(path=SCREENSHOTS / "order-timeline.png", full_page=True)
+
+    dead.get_by_role("button", name="Retry").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("queued again")
+    Switch.objects.filter(name="audit-broken").delete()
+    assert run_pending() == 1
+    page.reload()
+    expect(dead).to_have_attribute("data-state", "done")
+    assert Delivery.objects.get(subscriber="busapp.audit_cancellation").state == "done"
+    page.screenshot(path=SCREENSHOTS / "order-timeline-retried.png", full_page=True)
+
+    page.click("#payment-link")
+    expect(page.locator("#result_list")).to_contain_text(str(compensated_order.id))
+    page.go_back()
+    page.click("#flow-link")
+    expect(page.locator("h1")).to_have_text("Event flow")
+    edge = page.locator('#flow tr[data-event="orders.OrderCreated"][data-subscriber="payments.charge_order"]')
+    expect(edge.locator("td.handled")).to_have_text("1")
+    page.screenshot(path=SCREENSHOTS / "flow.png", full_page=True)
+
+
+def test_swagger_ui_renders_the_live_schema_without_a_cdn(live_server, page):
+    page.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+    )
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Shop orders API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/orders/{id}/cancel/")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "swagger-ui.png", full_page=True)
