@@ -134,11 +134,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffset",
     "PAGE_SIZE": _setting("API_PAGE_SIZE", env.int, default=50),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"writes": _setting("API_WRITE_RATE", env.str, default="60/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "writes": _setting("API_WRITE_RATE", env.str, default="60/minute"),
+        "login": _setting("API_LOGIN_RATE", env.str, default="10/minute"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -5,9 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from config.token_login import TokenLogin
 from eventbus import admin_flow
 
 urlpatterns = [
+    path("api/auth/token/", TokenLogin.as_view(), name="api-token"),
+    path("api/auth/", include("rest_framework.urls")),
     path("api/", include("orders.urls")),
     path("api/", include("payments.urls")),
     path("api/", include("shipping.urls")),

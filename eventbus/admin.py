@@ -64,31 +64,40 @@ class DeliveryAdmin(ReadOnlyAdmin):
     actions = [retry_deliveries, discard_deliveries]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Actions need change permission; the form itself stays read-only through readonly_fields.
-        return request.user.is_staff
+        # Retry and discard need the change permission; the form itself stays read-only.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in Delivery._meta.fields]
 
     def get_urls(self) -> list[URLPattern]:
-        retry = path(
-            "<int:delivery_id>/retry/",
-            self.admin_site.admin_view(require_POST(self.retry_view)),
-            name="eventbus_delivery_retry",
-        )
-        return [retry, *super().get_urls()]
+        buttons = [
+            path(
+                f"<int:delivery_id>/{verb}/",
+                self.admin_site.admin_view(require_POST(self.button_view)),
+                {"verb": verb},
+                name=f"eventbus_delivery_{verb}",
+            )
+            for verb in ("retry", "discard")
+        ]
+        return [*buttons, *super().get_urls()]
 
-    def retry_view(self, request: HttpRequest, delivery_id: int) -> HttpResponseRedirect:
-        """Retry one dead delivery (a button on a saga's timeline), then go back where it was pressed."""
+    def button_view(self, request: HttpRequest, delivery_id: int, verb: str) -> HttpResponseRedirect:
+        """Retry or discard one dead delivery (buttons on a saga's timeline), then go back there."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        count = operations.retry(Delivery.objects.filter(id=delivery_id))
-        if count:
-            self.message_user(request, f"Delivery {delivery_id} queued again.", messages.SUCCESS)
+        deliveries = Delivery.objects.filter(id=delivery_id)
+        if verb == "retry":
+            done = operations.retry(deliveries)
+            message = f"Delivery {delivery_id} queued again." if done else f"Delivery {delivery_id} is not dead."
         else:
-            self.message_user(request, f"Delivery {delivery_id} is not dead: nothing to retry.", messages.WARNING)
+            done = operations.discard(deliveries)
+            message = f"Delivery {delivery_id} discarded." if done else f"Delivery {delivery_id} is not dead."
+        self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
         back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = reverse("admin:eventbus_delivery_change", args=[delivery_id])
         return HttpResponseRedirect(back)
 
@@ -104,3 +113,7 @@ class DeadLetterAdmin(DeliveryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         return super().get_queryset(request).filter(state=Delivery.State.DEAD)
+
+    def get_urls(self) -> list[URLPattern]:
+        # The retry and discard buttons live on the deliveries page alone.
+        return admin.ModelAdmin.get_urls(self)

@@ -41,14 +41,14 @@ class EventFlow:
     reactions: tuple[Reaction, ...]
 
 
-def choreography(*, since: datetime) -> list[EventFlow]:
+def choreography(*, since: datetime | None = None) -> list[EventFlow]:
     """Every known event type (its newest version), its publisher and its reactions.
 
-    ``handled`` counts deliveries done, ``dead`` those dead-lettered, and ``failed`` those that
-    failed an attempt and are retrying or succeeded later — all among deliveries created since
-    ``since``.
+    Since ``since``: ``handled`` counts deliveries done, ``dead`` those dead-lettered, and
+    ``failed`` those that failed an attempt and then succeeded — plus, whenever they started, those
+    now waiting for a retry. Without ``since``, nothing is counted and the database is not read.
     """
-    counts = _counts(since)
+    counts = _counts(since) if since is not None else {}
     newest = {event_class.event_type: event_class for event_class in catalog.event_classes()}
     by_type: dict[str, list[Reaction]] = {}
     for found in all_subscribers():
@@ -63,13 +63,15 @@ def choreography(*, since: datetime) -> list[EventFlow]:
 
 
 def _counts(since: datetime) -> dict[tuple[str, str], Counts]:
+    finished = Q(finished_at__gte=since)
+    retrying = Q(state__in=[State.PENDING, State.RUNNING]) & ~Q(last_error="")
     rows = (
-        Delivery.objects.filter(created_at__gte=since)
+        Delivery.objects.filter(finished | retrying)
         .values("subscriber", "event__type")
         .annotate(
-            handled=Count("id", filter=Q(state=State.DONE)),
-            failed=Count("id", filter=~Q(last_error="") & ~Q(state=State.DEAD)),
-            dead=Count("id", filter=Q(state=State.DEAD)),
+            handled=Count("id", filter=finished & Q(state=State.DONE)),
+            failed=Count("id", filter=(finished & Q(state=State.DONE) & ~Q(last_error="")) | retrying),
+            dead=Count("id", filter=finished & Q(state=State.DEAD)),
         )
         .order_by()
     )

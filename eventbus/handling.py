@@ -82,6 +82,7 @@ def _save_outcomes(deliveries: list[Delivery]) -> None:
 
 def _run(delivery: Delivery) -> None:
     found = subscriber(delivery.subscriber)
+    delivery.duration_ms = None
     if found is None:
         _dead(delivery, f"no subscriber {delivery.subscriber!r} in this process", "")
         return

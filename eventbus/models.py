@@ -97,6 +97,7 @@ class Delivery(models.Model):
                 name="eventbus_delivery_key_open",
             ),
             models.Index(fields=["state", "subscriber"], name="eventbus_delivery_state"),
+            models.Index(fields=["finished_at"], name="eventbus_delivery_finished"),
         ]
 
     def __str__(self) -> str:

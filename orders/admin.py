@@ -29,7 +29,7 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
-@admin.action(description="Ask to cancel (as the customer would)")
+@admin.action(description="Ask to cancel (as the customer would)", permissions=["cancel"])
 def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
     asked, refused = 0, []
     for order in queryset:
@@ -53,6 +53,9 @@ class OrderAdmin(ReadOnlyAdmin):
     inlines = [OrderLineInline]
     actions = [request_cancellation]
     change_form_template = "admin/orders/order/change_form.html"
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.cancel_order")
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -55,8 +55,9 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "status"], name="orders_customer_status")]
+        permissions = [("cancel_order", "Can ask to cancel an order from admin")]
 
     def __str__(self) -> str:
         return f"order {self.id} ({self.status})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -79,10 +78,6 @@ class PaymentSummarySerializer(serializers.Serializer):
     amount_paid = serializers.DecimalField(max_digits=12, decimal_places=2)
     amount_refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
-    url = serializers.SerializerMethodField()
-
-    def get_url(self, order: Order) -> str:
-        return f"{reverse('payment-list')}?order={order.id}"
 
 
 class ShipmentSummarySerializer(serializers.Serializer):
@@ -90,10 +85,6 @@ class ShipmentSummarySerializer(serializers.Serializer):
         source="shipment_status", help_text="booked, failed, cancelled, dispatched, or empty"
     )
     carrier_reference = serializers.CharField()
-    url = serializers.SerializerMethodField()
-
-    def get_url(self, order: Order) -> str:
-        return f"{reverse('shipment-list')}?order={order.id}"
 
 
 class DeliveryStepSerializer(serializers.Serializer):

@@ -179,19 +179,31 @@ def _advance(order: Order, *, frm: set[str], to: str) -> None:
 
 
 def _note_payment(order: Order, news: str, **amounts: Decimal) -> None:
+    """Advance the payment news if it is newer; an amount heard for the first time is kept either way."""
+    changed = _learn(order, amounts)
     if news in PAYMENT_NEWS_AFTER.get(order.payment_status, set()):
         order.payment_status = news
-        for field, amount in amounts.items():
-            setattr(order, field, amount)
-        order.save(update_fields=["payment_status", *amounts, "updated_at"])
+        changed.append("payment_status")
+    if changed:
+        order.save(update_fields=[*changed, "updated_at"])
 
 
 def _note_shipment(order: Order, news: str, **details: str) -> None:
+    """Advance the shipment news if it is newer; a detail heard for the first time is kept either way."""
+    changed = _learn(order, details)
     if news in SHIPMENT_NEWS_AFTER.get(order.shipment_status, set()):
         order.shipment_status = news
-        for field, value in details.items():
-            setattr(order, field, value)
-        order.save(update_fields=["shipment_status", *details, "updated_at"])
+        changed.append("shipment_status")
+    if changed:
+        order.save(update_fields=[*changed, "updated_at"])
+
+
+def _learn(order: Order, values: dict[str, Decimal | str]) -> list[str]:
+    """Set the fields still at their empty default; the names of those set."""
+    learnt = [field for field, value in values.items() if value and not getattr(order, field)]
+    for field in learnt:
+        setattr(order, field, values[field])
+    return learnt
 
 
 def _set_status(order: Order, status: str) -> None:

@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
@@ -59,9 +60,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
     throttle_scope = "writes"
+    parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Order]:
-        return selectors.order_list(user=self.request.user)
+        orders = selectors.order_list(user=self.request.user)
+        return orders.prefetch_related("lines") if self.action == "retrieve" else orders
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [ScopedRateThrottle()] if self.action in WRITE_ACTIONS else []
@@ -96,6 +99,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             201: OrderSerializer,
             400: FieldErrors,
             409: Problem,
+            415: Problem,
             422: Problem,
             **WRITE_ERRORS,
         },

@@ -16,5 +16,5 @@ PAYMENTS_FAKE_PROVIDER_LEDGER = str(VAR_DIR / "test-payment-provider.sqlite3")
 SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "test-carrier.sqlite3")
 
 # The suite places many orders a minute; the throttle's own test sets a low rate for itself.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute", "login": "100000/minute"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

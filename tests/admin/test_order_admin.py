@@ -151,3 +151,35 @@ def test_admin_pages_are_for_staff_only(client, compensated_order):
         response = client.get(url)
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_a_dead_letter_is_discarded_from_the_timeline(admin_client, compensated_order):
+    dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
+    back = reverse("admin:orders_order_change", args=[compensated_order.id])
+    admin_client.post(reverse("admin:eventbus_delivery_discard", args=[dead.id]), {"next": back})
+    dead.refresh_from_db()
+    assert dead.state == State.DISCARDED
+    assert 'data-state="discarded"' in order_page(admin_client, compensated_order).content.decode()
+
+
+@pytest.fixture
+def staff_without_permissions(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "view_delivery"]))
+    client.login(username="viewer", password="pw")
+    return client
+
+
+def test_staff_who_may_only_view_can_neither_retry_nor_cancel(staff_without_permissions, compensated_order):
+    client = staff_without_permissions
+    dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
+    assert client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id])).status_code == 403
+    dead.refresh_from_db()
+    assert dead.state == State.DEAD
+    page = order_page(client, compensated_order).content.decode()
+    assert "audit trail unavailable" in page
+    changelist = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert "request_cancellation" not in changelist

@@ -46,3 +46,65 @@ def test_concurrent_duplicates_place_exactly_one_order(live_server):
     assert all(body["id"] == order_id for status, body in answers if status == 201)
     assert all("in flight" in body["detail"] for status, body in answers if status == 409)
     assert post_order(live_server.url, token, "same-key") == (201, next(b for s, b in answers if s == 201))
+
+
+@pytest.fixture
+def held_placement(monkeypatch):
+    """The first order_place() waits inside its transaction until the test lets it go; later ones do not."""
+    import threading
+
+    from orders import services
+
+    entered, release = threading.Event(), threading.Event()
+    place = services.order_place
+
+    def held(**kwargs):
+        if not entered.is_set():
+            entered.set()
+            assert release.wait(timeout=30)
+        return place(**kwargs)
+
+    monkeypatch.setattr(services, "order_place", held)
+    yield entered, release
+    release.set()
+
+
+def first_request_in_flight(pool, live_server, token, held_placement):
+    entered, _ = held_placement
+    first = pool.submit(post_order, live_server.url, token, "k")
+    assert entered.wait(timeout=30)
+    return first
+
+
+# On SQLite the held request keeps the database's single write lock: a second writer would wait.
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_of_a_request_still_in_flight_is_409_over_http(live_server, held_placement):
+    token = Token.objects.create(user=get_user_model().objects.create_user("racer")).key
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = first_request_in_flight(pool, live_server, token, held_placement)
+        status, body = post_order(live_server.url, token, "k")
+        assert (status, "in flight" in body["detail"]) == (409, True)
+        held_placement[1].set()
+        assert first.result()[0] == 201
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_key_taken_over_from_a_stalled_request_yields_one_order(live_server, held_placement, monkeypatch):
+    from datetime import timedelta
+
+    from orders import idempotency
+
+    monkeypatch.setattr(idempotency, "IN_FLIGHT_LOCK", timedelta(0))
+    token = Token.objects.create(user=get_user_model().objects.create_user("racer")).key
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stalled = first_request_in_flight(pool, live_server, token, held_placement)
+        takeover = post_order(live_server.url, token, "k")
+        assert takeover[0] == 201
+        held_placement[1].set()
+        stalled_status, stalled_body = stalled.result()
+    assert (stalled_status, "in flight" in stalled_body["detail"]) == (409, True)
+    assert Order.objects.count() == 1
+    assert str(Order.objects.get().id) == takeover[1]["id"]

@@ -161,3 +161,14 @@ def test_writes_are_throttled_per_user(alice, bob, monkeypatch):
     assert [alice.place().status_code for _ in range(3)] == [201, 201, 429]
     assert alice.get("/api/orders/").status_code == 200
     assert bob.place().status_code == 201
+
+
+def test_only_json_bodies_are_accepted(alice):
+    response = alice.client.post(
+        "/api/orders/",
+        {"currency": "EUR", "payment_token": "tok_ok"},
+        format="multipart",
+        headers={"Idempotency-Key": "k"},
+    )
+    assert response.status_code == 415
+    assert not Order.objects.exists()

@@ -109,7 +109,11 @@ def test_an_order_keeps_the_latest_payment_and_shipment_news_even_out_of_order()
     services.order_mark_paid(order_id=order.id, amount=Decimal("19.80"))
     services.order_note_shipment_failed(order_id=order.id)
     order.refresh_from_db()
-    assert (order.payment_status, order.amount_paid, order.amount_refunded) == ("refunded", 0, Decimal("19.80"))
+    assert (order.payment_status, order.amount_paid, order.amount_refunded) == (
+        "refunded",
+        Decimal("19.80"),
+        Decimal("19.80"),
+    )
     assert order.shipment_status == "failed"
 
 

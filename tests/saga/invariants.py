@@ -65,7 +65,7 @@ def news_problems(name: str, order: Order, payment: Payment | None, shipment: Sh
     problems = []
     if order.payment_status not in PAYMENT_NEWS.get(payment.status if payment else "", {""}):
         problems.append(f"{name} heard payment {order.payment_status!r}, payments says {payment and payment.status}")
-    elif payment and order.amount_paid not in {payment.amount, Decimal(0)}:
+    elif payment and payment.provider_charge_id and order.amount_paid != payment.amount:
         problems.append(f"{name} heard {order.amount_paid} paid, payments says {payment.amount}")
     if payment and order.payment_status == "refunded":
         refunded = sum((refund.amount for refund in payment.refunds.all()), Decimal(0))
