@@ -35,6 +35,7 @@ lint: venv
 	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	DEBUG=1 $(BIN)/python manage.py eventbus schemas --check
 
 api-fuzz: venv
 	.ci/api-fuzz

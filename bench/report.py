@@ -33,6 +33,15 @@ TARGETS: dict[str, Target | None] = {
     "sagas_per_s": _at_least("sagas_per_s", 200),
     "saga_latency_ms_p50": _at_most("saga_latency_ms_p50", 50),
     "saga_latency_ms_p99": _at_most("saga_latency_ms_p99", 200),
+    "api_healthz_per_s": None,
+    "api_place_per_s": None,
+    "api_place_ratio": None,
+    "api_place_ms_p50": None,
+    "api_place_ms_p99": None,
+    "api_detail_per_s": None,
+    "api_detail_ratio": None,
+    "api_detail_ms_p50": None,
+    "api_detail_ms_p99": None,
     "relay_per_s_empty": None,
     "relay_per_s_1m": Target(
         ">= 0.9 x relay_per_s_empty", lambda f: f["relay_per_s_1m"] >= 0.9 * f["relay_per_s_empty"]

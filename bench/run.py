@@ -19,6 +19,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sagas", type=int, default=1_000, help="orders placed in the saga throughput run")
     parser.add_argument("--saga-rate", type=float, default=20.0, help="orders/s in the saga latency run")
     parser.add_argument("--saga-seconds", type=float, default=15.0, help="length of the saga latency run")
+    parser.add_argument("--api-requests", type=int, default=2_000, help="requests per REST API run (0: none)")
     parser.add_argument("--relay-rows", type=int, default=10_000, help="pending rows per relay run")
     parser.add_argument("--finished-rows", type=int, default=1_000_000, help="finished rows under the relay")
     parser.add_argument("--relay-repeat", type=int, default=3, help="relay runs of each kind (median kept)")

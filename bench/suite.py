@@ -2,7 +2,8 @@
 
 Fresh database, Redis and fake ledgers → worker warm-up → throughput (baseline and bus,
 interleaved, repeated) → latency at a steady rate → order sagas: throughput, then latency at a
-steady rate → workers stopped → relay over an empty table and over finished rows.
+steady rate → workers stopped → the REST API beside /healthz → relay over an empty table and over
+finished rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 
 from eventbus import conf
 
-from . import busstats, latency, relay_speed, saga, services, throughput
+from . import api, busstats, latency, relay_speed, saga, services, throughput
 from .measuring import Measured
 from .noop.stamps import stamp_dir
 from .workers import ROOT, Workers
@@ -41,6 +42,8 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
             live(workers, args, figures, details)
         finally:
             workers.stop()
+        if args.sagas and args.api_requests:
+            rest_api(args, figures, details)
     if not args.skip_relay:
         relay(args, figures, details)
     return figures, details
@@ -117,6 +120,30 @@ def sagas(workers: Workers, args: argparse.Namespace, figures: dict[str, float],
         f"saga latency: p50 {figures['saga_latency_ms_p50']:.1f} ms, p99 {figures['saga_latency_ms_p99']:.1f} ms"
         f"{notes(details['saga_latency'])}"
     )
+
+
+def rest_api(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    """Each API figure beside /healthz, measured in turn on one server: repeated, medians kept."""
+    customer_token, staff_token = api.tokens()
+    kinds = {"healthz": api.healthz, "place": api.placing(customer_token), "detail": api.reading(staff_token)}
+    runs: dict[str, list[api.Load]] = {kind: [] for kind in kinds}
+    say(f"REST API: {args.api_requests:,} requests per run, {api.CLIENTS} clients, gunicorn -w 2")
+    with api.server(api.free_port(), str(VAR / "gunicorn.log")) as port:
+        for i in range(1, args.repeat + 1):
+            for kind, request in kinds.items():
+                runs[kind].append(api.closed_loop(port, args.api_requests, request))
+                load = runs[kind][-1]
+                say(f"api {kind} run {i}: {load.per_s:,.0f} req/s, p50 {load.percentile(50):.1f} ms {load.statuses}")
+    for kind, loads in runs.items():
+        figures[f"api_{kind}_per_s"] = statistics.median(load.per_s for load in loads)
+        figures[f"api_{kind}_ms_p50"] = statistics.median(load.percentile(50) for load in loads)
+        figures[f"api_{kind}_ms_p99"] = statistics.median(load.percentile(99) for load in loads)
+    figures["api_place_ratio"] = figures["api_place_per_s"] / figures["api_healthz_per_s"]
+    figures["api_detail_ratio"] = figures["api_detail_per_s"] / figures["api_healthz_per_s"]
+    details["api"] = {
+        kind: [{"per_s": round(load.per_s, 1), "statuses": load.statuses} for load in loads]
+        for kind, loads in runs.items()
+    }
 
 
 def relay(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:

@@ -1,6 +1,6 @@
 """A transactional outbox with Celery delivery and effectively-once handlers.
 
-The public API: ``Event``, ``publish``, ``subscribe``, ``Backoff``, ``current_envelope``.
+The public API: ``Event``, ``publish``, ``subscribe``, ``upcaster``, ``Backoff``, ``current_envelope``.
 Everything but ``publish`` imports without Django, so a context's ``events`` module stays free of it.
 """
 
@@ -11,8 +11,9 @@ from .context import current_envelope
 from .envelope import Envelope
 from .event import Event
 from .subscribers import subscribe
+from .upcasting import upcaster
 
-__all__ = ["Backoff", "Envelope", "Event", "current_envelope", "publish", "subscribe"]
+__all__ = ["Backoff", "Envelope", "Event", "current_envelope", "publish", "subscribe", "upcaster"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import EventBusError, UnknownEventType
+from .errors import EventBusError
 
 if TYPE_CHECKING:
     from .event import Event
@@ -22,13 +22,6 @@ def register(event_class: type[Event]) -> None:
             f"event type {key[0]!r} version {key[1]}"
         )
     _classes[key] = event_class
-
-
-def event_class(event_type: str, version: int) -> type[Event]:
-    try:
-        return _classes[(event_type, version)]
-    except KeyError:
-        raise UnknownEventType(f"no event class for type {event_type!r} version {version}") from None
 
 
 def event_classes() -> list[type[Event]]:

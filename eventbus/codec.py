@@ -10,9 +10,8 @@ from opentelemetry import propagate
 from pydantic import ValidationError
 from uuid6 import uuid7
 
-from . import catalog
+from . import upcasting
 from .envelope import Envelope
-from .errors import UnknownEventType
 from .event import Event
 from .models import OutboxEvent
 
@@ -78,19 +77,24 @@ class UndecodableEvent(Exception):
 
 
 def decode(envelope: Envelope, wanted: type[Event]) -> Event:
-    """The stored payload as an instance of ``wanted`` (the subscriber's event class)."""
+    """The stored payload as the current version of ``wanted`` (the subscriber's event class).
+
+    An older stored version goes through its upcasters first; a newer one than this process
+    knows, another type, or a payload that does not validate cannot be read, and never will be.
+    """
+    if envelope.type != wanted.event_type:
+        raise UndecodableEvent(f"stored {envelope.type} cannot be read as {wanted.event_type}")
+    stored, current = envelope.dataversion, wanted.event_version
+    if stored > current:
+        raise UndecodableEvent(f"stored {envelope.type} v{stored} is newer than v{current}, the newest this code reads")
     try:
-        stored_class = catalog.event_class(envelope.type, envelope.dataversion)
-    except UnknownEventType as error:
-        raise UndecodableEvent(str(error)) from None
-    if stored_class is not wanted:
-        raise UndecodableEvent(
-            f"stored {envelope.type} v{envelope.dataversion} cannot be read as v{wanted.event_version}: no upcaster"
-        )
+        data = upcasting.upcast(envelope.type, envelope.data, from_version=stored, to_version=current)
+    except upcasting.NoUpcaster as error:
+        raise UndecodableEvent(f"stored {envelope.type} v{stored} cannot be read as v{current}: {error}") from None
     try:
-        return wanted.model_validate(envelope.data)
+        return wanted.model_validate(data)
     except ValidationError as error:
-        raise UndecodableEvent(f"stored {envelope.type} v{envelope.dataversion} does not parse: {error}") from None
+        raise UndecodableEvent(f"stored {envelope.type} v{stored} does not parse: {error}") from None
 
 
 def _trace_context() -> dict[str, Any]:

@@ -13,9 +13,5 @@ class NotAnEvent(EventBusError, TypeError):
     """Something that is not an eventbus Event was published or subscribed to."""
 
 
-class UnknownEventType(EventBusError):
-    """A stored event names a type or version that no code in this process knows."""
-
-
 class SubscriptionError(EventBusError):
     """A subscription is malformed or its id is taken."""

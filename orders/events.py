@@ -2,21 +2,32 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventbus.event import Event
+from eventbus.upcasting import upcaster
 
 Money = Decimal
 
 
 class OrderLine(BaseModel):
+    """A line as ordered: the net unit price, and the tax rate that applies to it (0.19 = 19 %)."""
+
     model_config = ConfigDict(frozen=True)
 
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(gt=0)
     unit_price: Money = Field(gt=0, decimal_places=2)
+    tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=1, decimal_places=4)
+
+
+class TaxedLine(OrderLine):
+    """A line of a placed order, with its tax: net unit price times quantity times rate, to the cent."""
+
+    tax: Money = Field(ge=0, decimal_places=2)
 
 
 class ShippingAddress(BaseModel):
@@ -30,14 +41,26 @@ class ShippingAddress(BaseModel):
 
 
 class OrderCreated(Event):
+    """v2: each line carries its tax, and ``total`` (what is charged) includes ``tax_total``."""
+
+    event_version = 2
+
     order_id: UUID
     customer_id: int
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     total: Money
-    lines: tuple[OrderLine, ...]
+    tax_total: Money
+    lines: tuple[TaxedLine, ...]
     shipping_address: ShippingAddress
     payment_token: str
     payment_due_by: datetime
+
+
+@upcaster("orders.OrderCreated", from_version=1)
+def order_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 knew no tax: every line at rate 0 with no tax, and the unchanged total all net."""
+    lines = [{**line, "tax_rate": "0", "tax": "0.00"} for line in data["lines"]]
+    return {**data, "lines": lines, "tax_total": "0.00"}
 
 
 class OrderConfirmed(Event):

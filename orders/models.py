@@ -38,7 +38,8 @@ class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     currency = models.CharField(max_length=3)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2, help_text="What is charged: net plus tax")
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     shipping_address = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     cancel_reason = models.CharField(max_length=64, blank=True, default="")
@@ -67,7 +68,9 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Net, per unit")
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=0, help_text="The line's tax")
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"

@@ -17,11 +17,22 @@ MAX_TOTAL = Decimal("9999999999.99")
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=10_000)
-    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    unit_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), help_text="Net, per unit"
+    )
+    tax_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        default=Decimal(0),
+        help_text="0.19 for 19 %; 0 when omitted",
+    )
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text="The line's tax")
 
     class Meta:
         model = OrderLine
-        fields = ["sku", "quantity", "unit_price"]
+        fields = ["sku", "quantity", "unit_price", "tax_rate", "tax"]
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -39,7 +50,7 @@ class OrderPlacementSerializer(serializers.Serializer):
     payment_token = serializers.CharField(max_length=64, help_text="The payment provider's card token")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        total = sum(line["unit_price"] * line["quantity"] for line in attrs["lines"])
+        total = sum(line["unit_price"] * line["quantity"] * (1 + line["tax_rate"]) for line in attrs["lines"])
         if total > MAX_TOTAL:
             raise serializers.ValidationError({"lines": [f"The order total may not exceed {MAX_TOTAL}."]})
         return attrs
@@ -57,11 +68,12 @@ class OrderPlacementSerializer(serializers.Serializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     reason = serializers.CharField(source="cancel_reason", help_text="Why the order was cancelled; empty otherwise")
-    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="What is charged, tax included")
+    tax_total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
         model = Order
-        fields = ["id", "status", "reason", "currency", "total", "created_at", "updated_at"]
+        fields = ["id", "status", "reason", "currency", "total", "tax_total", "created_at", "updated_at"]
         read_only_fields = fields
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.conf import settings
@@ -50,26 +50,28 @@ def order_place(
     """Create a pending order, announce it, and schedule its payment deadline."""
     if not lines:
         raise ValueError("an order needs at least one line")
-    total = sum((line.unit_price * line.quantity for line in lines), Decimal(0)).quantize(CENTS)
+    taxed = [_taxed(line) for line in lines]
+    tax_total = sum((line.tax for line in taxed), Decimal(0))
+    total = (sum((line.unit_price * line.quantity for line in taxed), Decimal(0)) + tax_total).quantize(CENTS)
     due_by = timezone.now() + timedelta(seconds=settings.ORDERS_PAYMENT_DEADLINE_SECONDS)
     with transaction.atomic():
         order = Order.objects.create(
             customer=customer,
             currency=currency,
             total=total,
+            tax_total=tax_total,
             shipping_address=shipping_address.model_dump(),
             payment_due_by=due_by,
         )
-        OrderLine.objects.bulk_create(
-            OrderLine(order=order, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in lines
-        )
+        OrderLine.objects.bulk_create(OrderLine(order=order, **line.model_dump()) for line in taxed)
         publish(
             events.OrderCreated(
                 order_id=order.id,
                 customer_id=customer.pk,
                 currency=currency,
                 total=total,
-                lines=tuple(lines),
+                tax_total=tax_total,
+                lines=tuple(taxed),
                 shipping_address=shipping_address,
                 payment_token=payment_token,
                 payment_due_by=due_by,
@@ -78,6 +80,11 @@ def order_place(
         )
         publish(events.PaymentDeadlineReached(order_id=order.id), key=order.id, deliver_at=due_by)
     return order
+
+
+def _taxed(line: events.OrderLine) -> events.TaxedLine:
+    tax = (line.unit_price * line.quantity * line.tax_rate).quantize(CENTS, rounding=ROUND_HALF_UP)
+    return events.TaxedLine(**line.model_dump(), tax=tax)
 
 
 def order_cancel(*, order_id: UUID) -> Order:

@@ -67,7 +67,9 @@ def test_the_detail_tells_the_whole_saga(alice):
     assert (detail["payment"]["amount_paid"], detail["payment"]["currency"]) == ("19.80", "EUR")
     assert detail["shipment"]["status"] == "booked"
     assert detail["shipment"]["carrier_reference"]
-    assert detail["lines"] == [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.90"}]
+    assert detail["lines"] == [
+        {"sku": "SKU-1", "quantity": 2, "unit_price": "9.90", "tax_rate": "0.0000", "tax": "0.00"}
+    ]
 
     timeline = detail["timeline"]
     types = [event["type"] for event in timeline]

@@ -1,16 +1,18 @@
-"""manage.py eventbus status | dlq list|retry|discard | purge --older-than."""
+"""manage.py eventbus status | dlq list|retry|discard | purge --older-than | graph | schemas."""
 
 from __future__ import annotations
 
 import re
 from argparse import ArgumentParser
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from eventbus import operations
+from eventbus import graph, operations, schemas
+from eventbus.flow import choreography
 from eventbus.models import Delivery
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -25,7 +27,7 @@ def duration(text: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = "Operate the event bus: status, dead letters, purge of finished rows."
+    help = "Operate the event bus: status, dead letters, purge, the choreography map, event schemas."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -37,6 +39,12 @@ class Command(BaseCommand):
         dlq.add_argument("--subscriber", help="only this subscriber's dead letters")
         purge = actions.add_parser("purge", help="delete finished events older than a duration")
         purge.add_argument("--older-than", required=True, type=duration, help="e.g. 7d, 12h")
+        draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
+        draw.add_argument("--format", choices=["mermaid", "markdown"], default="mermaid")
+        schema = actions.add_parser("schemas", help="published events' JSON Schemas beside their contexts")
+        mode = schema.add_mutually_exclusive_group(required=True)
+        mode.add_argument("--write", action="store_true", help="write the current schemas")
+        mode.add_argument("--check", action="store_true", help="fail when a model and its schema disagree")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -72,3 +80,19 @@ class Command(BaseCommand):
     def _purge(self, options: dict[str, Any]) -> None:
         removed = operations.purge(options["older_than"])
         self.stdout.write(f"purged {removed} finished events")
+
+    def _graph(self, options: dict[str, Any]) -> None:
+        render = graph.mermaid if options["format"] == "mermaid" else graph.markdown
+        self.stdout.write(render(choreography()), ending="")
+
+    def _schemas(self, options: dict[str, Any]) -> None:
+        if options["write"]:
+            for path in schemas.write():
+                self.stdout.write(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+            return
+        findings = schemas.check()
+        for finding in findings:
+            self.stderr.write(f"{finding.path}: {finding.message}")
+        if findings:
+            raise CommandError(f"{len(findings)} event schema problem(s)")
+        self.stdout.write(f"{len(schemas.published_events())} event schemas match their models")

@@ -1,0 +1,84 @@
+"""OrderCreated v2 (per-line tax): v1 events already stored still run their saga, upcast on the way in."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import jsonschema
+import pytest
+
+from eventbus.codec import decode, envelope_of
+from eventbus.models import OutboxEvent
+from eventbus.schemas import schema_path
+from eventbus.testing import run_pending
+from orders import events
+from orders.models import Order
+from payments.models import Payment
+from tests.api.conftest import ApiUser, order_body
+from tests.saga.factories import place_order
+
+pytestmark = pytest.mark.django_db
+SCHEMAS = schema_path(events.OrderCreated).parent
+
+
+def committed_schema(name: str) -> dict:
+    return json.loads((SCHEMAS / name).read_text())
+
+
+def as_v1(data: dict) -> dict:
+    """The payload the v1 publisher wrote: no tax anywhere."""
+    lines = [{key: value for key, value in line.items() if key not in {"tax_rate", "tax"}} for line in data["lines"]]
+    return {**{key: value for key, value in data.items() if key != "tax_total"}, "lines": lines}
+
+
+def test_a_v1_order_created_left_in_the_outbox_still_runs_its_saga():
+    order = place_order()
+    row = OutboxEvent.objects.get(type="orders.OrderCreated", key=str(order.id))
+    v1 = as_v1(row.data)
+    jsonschema.validate(v1, committed_schema("OrderCreated.v1.json"))
+    OutboxEvent.objects.filter(pk=row.pk).update(version=1, data=v1)
+
+    run_pending()
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+    assert Payment.objects.get(order_id=order.id).amount == order.total == Decimal("19.80")
+
+
+def test_a_v1_payload_reaches_handlers_as_v2_without_tax():
+    order = place_order()
+    row = OutboxEvent.objects.get(type="orders.OrderCreated", key=str(order.id))
+    row.version, row.data = 1, as_v1(row.data)
+    event = decode(envelope_of(row), events.OrderCreated)
+    assert isinstance(event, events.OrderCreated)
+    assert (event.total, event.tax_total) == (Decimal("19.80"), Decimal(0))
+    assert [(line.tax_rate, line.tax) for line in event.lines] == [(Decimal(0), Decimal(0))]
+
+
+def test_v2_carries_each_lines_tax_and_charges_net_plus_tax():
+    alice = ApiUser("alice")
+    lines = [
+        {"sku": "BOOK", "quantity": 2, "unit_price": "9.90", "tax_rate": "0.07"},
+        {"sku": "PEN", "quantity": 3, "unit_price": "1.99", "tax_rate": "0.19"},
+    ]
+    answer = alice.place(order_body(lines=lines)).json()
+    assert (answer["total"], answer["tax_total"]) == ("28.29", "2.52")
+    row = OutboxEvent.objects.get(type="orders.OrderCreated")
+    assert row.version == 2
+    jsonschema.validate(row.data, committed_schema("OrderCreated.v2.json"))
+    assert [line["tax"] for line in row.data["lines"]] == ["1.39", "1.13"]
+    run_pending()
+    assert Payment.objects.get().amount == Decimal("28.29")
+
+
+def test_every_payload_a_saga_publishes_matches_its_committed_schema():
+    for token, country in [("tok_ok", "DE"), ("tok_declined", "DE"), ("tok_ok", "AQ")]:
+        place_order(token=token, country=country)
+    run_pending()
+    seen = set()
+    for row in OutboxEvent.objects.all():
+        context, name = row.type.split(".")
+        schema = json.loads((SCHEMAS.parent.parent / context / "schemas" / f"{name}.v{row.version}.json").read_text())
+        jsonschema.validate(row.data, schema)
+        seen.add(row.type)
+    assert len(seen) >= 9
