@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Case, FloatField, Value, When
 from django.utils import timezone
 
-from . import codec, conf
+from . import codec, conf, tracing
 from .claims import Claim
 from .context import handling
 from .models import Delivery
@@ -93,15 +93,20 @@ def _run(delivery: Delivery) -> None:
         _dead(delivery, str(error), "")
         return
     started = time.perf_counter()
-    try:
-        with transaction.atomic(), handling(envelope):
-            found.handler(event)
-    except Exception as error:
-        delivery.duration_ms = (time.perf_counter() - started) * 1000
-        _failed(delivery, found, error)
-    else:
-        delivery.duration_ms = (time.perf_counter() - started) * 1000
-        _finish(delivery, State.DONE)
+    with (
+        handling(envelope, found.id),
+        tracing.handler_span(envelope, subscriber=found.id, attempt=delivery.attempts) as span,
+    ):
+        try:
+            with transaction.atomic():
+                found.handler(event)
+        except Exception as error:
+            delivery.duration_ms = (time.perf_counter() - started) * 1000
+            tracing.failed(span, error)
+            _failed(delivery, found, error)
+        else:
+            delivery.duration_ms = (time.perf_counter() - started) * 1000
+            _finish(delivery, State.DONE)
 
 
 def _failed(delivery: Delivery, found: Subscriber, error: Exception) -> None:

@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from . import tracing
 from .claims import leased
 from .models import Delivery, OutboxEvent
 from .subscribers import Subscriber, subscribers_of
@@ -34,17 +35,18 @@ def relay_batch(limit: int, *, now: datetime | None = None, lease_to: UUID | Non
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(dispatched_at__isnull=True, deliver_at__lte=now)
             .order_by("deliver_at", "id")
-            .values_list("id", "type", "key")[:limit]
+            .values_list("id", "type", "key", "traceparent", "tracestate")[:limit]
         )
         if not rows:
             return Relayed(0, 0, 0)
-        deliveries = [
-            _delivery(event_id, key, subscriber, now, lease_to)
-            for event_id, event_type, key in rows
-            for subscriber in subscribers_of(event_type)
-        ]
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(dispatched_at=now)
+        with tracing.relay_span([(row[3], row[4]) for row in rows], events=len(rows)):
+            deliveries = [
+                _delivery(event_id, key, subscriber, now, lease_to)
+                for event_id, event_type, key, *_ in rows
+                for subscriber in subscribers_of(event_type)
+            ]
+            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(dispatched_at=now)
     leased = sum(1 for d in deliveries if d.state == Delivery.State.RUNNING)
     return Relayed(len(rows), leased, len(deliveries) - leased)
 

@@ -6,6 +6,7 @@ charge and a cancellation that race are applied one after the other, whatever or
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -17,6 +18,8 @@ from eventbus import publish
 from . import events
 from .gateway import Declined, gateway
 from .models import Payment, Refund
+
+log = logging.getLogger(__name__)
 
 Status = Payment.Status
 
@@ -55,12 +58,14 @@ def payment_charge(
                 pay_before=pay_before,
             )
         except Declined as error:
+            log.info("charge for order %s declined: %s", order_id, error)
             payment.status, payment.failure_reason = Status.FAILED, str(error)
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             publish(events.PaymentFailed(order_id=order_id, reason=str(error)), key=order_id)
             return payment
         payment.status, payment.provider_charge_id = Status.CAPTURED, charge.charge_id
         payment.save(update_fields=["status", "provider_charge_id", "updated_at"])
+        log.info("captured %s %s for order %s (charge %s)", amount, currency, order_id, charge.charge_id)
         publish(events.PaymentSucceeded(order_id=order_id, amount=amount, currency=currency), key=order_id)
     return payment
 

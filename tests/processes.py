@@ -1,4 +1,4 @@
-"""Real Celery worker processes and private Redis servers for the tests that need them."""
+"""Real Celery workers, a real web server and private Redis servers for the tests that need them."""
 
 from __future__ import annotations
 
@@ -88,6 +88,43 @@ class Worker:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+@dataclass
+class WebServer:
+    """``gunicorn config.wsgi`` on a free port, as deployed."""
+
+    log: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WebServer:
+        args = [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "1"]
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_until(self._answers, timeout=60, what=f"web server answering (log {self.log})")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process and self.process.poll() is not None:
+            raise AssertionError(f"web server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
 
 
 @dataclass

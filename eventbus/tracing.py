@@ -1,0 +1,81 @@
+"""The bus's own spans, on the OpenTelemetry API alone (a no-op until a process sets up an SDK).
+
+A handler's span continues the trace of the code that published its event: its parent is the
+span that was current at publish time (carried in the envelope as W3C ``traceparent``), so one
+trace follows an order from the HTTP request through every handler of its saga, each retry a
+span of its own. A relay batch moves events of many traces; its span links to each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+
+from .envelope import Envelope
+
+tracer = trace.get_tracer("eventbus")
+SYSTEM = "eventbus"
+
+
+@contextmanager
+def handler_span(envelope: Envelope, *, subscriber: str, attempt: int) -> Iterator[Span]:
+    """The CONSUMER span of one attempt of one subscriber, a child of the publishing span."""
+    attributes = {
+        "messaging.system": SYSTEM,
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": envelope.type,
+        "messaging.consumer.group.name": subscriber,
+        "messaging.message.id": str(envelope.id),
+        "messaging.message.conversation_id": envelope.correlationid,
+        "eventbus.correlation_id": envelope.correlationid,
+        "eventbus.causation_id": str(envelope.causationid or ""),
+        "eventbus.event_version": envelope.dataversion,
+        "eventbus.attempt": attempt,
+    }
+    with tracer.start_as_current_span(
+        subscriber,
+        context=_publisher_context(envelope.traceparent, envelope.tracestate),
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+    ) as span:
+        yield span
+
+
+def failed(span: Span, error: Exception) -> None:
+    """Mark a handler span failed (the handler's exception is caught to schedule the retry)."""
+    span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+
+
+@contextmanager
+def relay_span(trace_parents: Iterable[tuple[str, str]], *, events: int) -> Iterator[Span]:
+    """The span of one relay batch, linked to the trace of every event it moves."""
+    links = [Link(context) for context in (_span_context(parent, state) for parent, state in trace_parents) if context]
+    attributes = {
+        "messaging.system": SYSTEM,
+        "messaging.operation.type": "send",
+        "messaging.batch.message_count": events,
+    }
+    with tracer.start_as_current_span(
+        "eventbus relay", kind=SpanKind.PRODUCER, links=links, attributes=attributes
+    ) as span:
+        yield span
+
+
+def _publisher_context(traceparent: str, tracestate: str) -> Context | None:
+    if not traceparent:
+        return None
+    return propagate.extract({"traceparent": traceparent, "tracestate": tracestate})
+
+
+def _span_context(traceparent: str, tracestate: str) -> trace.SpanContext | None:
+    context = _publisher_context(traceparent, tracestate)
+    if context is None:
+        return None
+    span_context = trace.get_current_span(context).get_span_context()
+    return span_context if span_context.is_valid else None
