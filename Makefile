@@ -22,6 +22,7 @@ migrate: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 
 run: migrate
+	rm -rf var/prometheus
 	@echo "Admin:   http://127.0.0.1:8000/admin/  (create a login: $(BIN)/python manage.py createsuperuser)"
 	@echo "Bus:     $(BIN)/python manage.py eventbus status"
 	DEBUG=$${DEBUG:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile

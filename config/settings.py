@@ -1,5 +1,6 @@
 """Settings, read from the environment only (django-environ); see docs/configuration.md."""
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
+
+# Prometheus counters of every process on this host are summed from this directory; it must be set
+# before prometheus_client is first imported, and emptied when the processes are (re)started.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 

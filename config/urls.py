@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
 from config.token_login import TokenLogin
 from eventbus import admin_flow
 
@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/flow/", admin.site.admin_view(admin_flow.flow_page), name="eventbus-flow"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from functools import cache
 from typing import Any
 
 import redis
 from celery import current_app
 
-from . import conf
+from . import conf, metrics
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +29,38 @@ _quiet_until = 0.0
 
 
 class _RingOnCommit:
-    """The one on-commit callback of a transaction; later publishes only lower its delay."""
+    """The one on-commit callback of a transaction; later publishes only lower its delay.
+
+    It also counts the transaction's events by type for the metrics, once they are committed.
+    """
 
     def __init__(self) -> None:
         self.now = False
         self.soonest_delay: float | None = None
+        self.types: Counter[str] = Counter()
 
-    def add(self, delay: float) -> None:
+    def add(self, delay: float, event_type: str) -> None:
+        self.types[event_type] += 1
         if delay <= 0:
             self.now = True
         elif self.soonest_delay is None or delay < self.soonest_delay:
             self.soonest_delay = delay
 
     def __call__(self) -> None:
+        metrics.count_published(self.types)
         if self.now:
             ring()
         if self.soonest_delay is not None and self.soonest_delay <= LONGEST_COUNTDOWN_SECONDS:
             kick(countdown=self.soonest_delay)
 
 
-def ring_after_commit(connection: Any, *, delay: float) -> None:
+def ring_after_commit(connection: Any, *, delay: float, event_type: str) -> None:
     for _savepoints, callback, _robust in connection.run_on_commit:
         if isinstance(callback, _RingOnCommit):
-            callback.add(delay)
+            callback.add(delay, event_type)
             return
     callback = _RingOnCommit()
-    callback.add(delay)
+    callback.add(delay, event_type)
     connection.on_commit(callback, robust=True)
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Case, FloatField, Value, When
 from django.utils import timezone
 
-from . import codec, conf, tracing
+from . import codec, conf, metrics, tracing
 from .claims import Claim
 from .context import handling
 from .models import Delivery
@@ -53,9 +53,9 @@ def process_claim(claim: Claim) -> Processed:
             .filter(claim_token=claim.token, state=State.RUNNING)
             .order_by("event_id")
         )
-        for delivery in deliveries:
-            _run(delivery)
+        started = {delivery.id: _run(delivery) for delivery in deliveries}
         _save_outcomes(deliveries)
+    metrics.count_attempts(deliveries, {id: at for id, at in started.items() if at is not None})
     retries = [d.available_at for d in deliveries if d.state == State.PENDING]
     return Processed(len(deliveries), sum(d.ordered for d in deliveries), min(retries, default=None))
 
@@ -80,18 +80,20 @@ def _save_outcomes(deliveries: list[Delivery]) -> None:
             delivery.save(update_fields=OUTCOME_FIELDS)
 
 
-def _run(delivery: Delivery) -> None:
+def _run(delivery: Delivery) -> datetime | None:
+    """Run one delivery's handler; when it started (None if no handler could run)."""
     found = subscriber(delivery.subscriber)
     delivery.duration_ms = None
     if found is None:
         _dead(delivery, f"no subscriber {delivery.subscriber!r} in this process", "")
-        return
+        return None
     envelope = codec.envelope_of(delivery.event)
     try:
         event = codec.decode(envelope, found.event_class)
     except codec.UndecodableEvent as error:
         _dead(delivery, str(error), "")
-        return
+        return None
+    started_at = timezone.now()
     started = time.perf_counter()
     with (
         handling(envelope, found.id),
@@ -107,6 +109,7 @@ def _run(delivery: Delivery) -> None:
         else:
             delivery.duration_ms = (time.perf_counter() - started) * 1000
             _finish(delivery, State.DONE)
+    return started_at
 
 
 def _failed(delivery: Delivery, found: Subscriber, error: Exception) -> None:

@@ -50,5 +50,6 @@ def publish(
         causation_id=cause.id if cause else None,
     )
     codec.outbox_row(envelope, deliver_at=deliver_at or now).save(force_insert=True)
-    doorbell.ring_after_commit(connection, delay=(deliver_at - now).total_seconds() if deliver_at else 0.0)
+    delay = (deliver_at - now).total_seconds() if deliver_at else 0.0
+    doorbell.ring_after_commit(connection, delay=delay, event_type=event.event_type)
     return envelope

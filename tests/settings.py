@@ -1,8 +1,12 @@
 """Settings for the test suite: the project's, plus a small app of test events and handlers."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test-prometheus")
+)
 
 from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS, VAR_DIR, filesystem_broker_options

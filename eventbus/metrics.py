@@ -1,0 +1,109 @@
+"""The bus's Prometheus metrics: what happened (counters, histograms) and what is waiting (gauges).
+
+Counters and histograms are kept per process by ``prometheus_client`` and, with
+``PROMETHEUS_MULTIPROC_DIR`` set (the settings set it), summed over every process of the host
+that shares the directory: web processes count what they publish, worker processes what they
+handle. The gauges are read from the database when ``/metrics`` is scraped, so they are the
+same whichever process answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .models import Delivery, OutboxEvent
+
+State = Delivery.State
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+OUTCOMES = {State.DONE: "handled", State.PENDING: "retry", State.DEAD: "dead"}
+
+events_published = Counter(
+    "eventbus_events_published", "Events published (counted when their transaction commits)", ["type"]
+)
+deliveries_finished = Counter(
+    "eventbus_deliveries",
+    "Handler attempts by subscriber and outcome: handled, retry or dead",
+    ["subscriber", "outcome"],
+)
+handler_duration = Histogram(
+    "eventbus_handler_duration_seconds", "How long one handler attempt ran", ["subscriber"], buckets=SECONDS
+)
+publish_to_handle = Histogram(
+    "eventbus_publish_to_handle_seconds",
+    "From an event's publication (or due time) to the start of its handler's attempt",
+    ["subscriber"],
+    buckets=SECONDS,
+)
+
+
+def count_published(types: Tally[str]) -> None:
+    for event_type, count in types.items():
+        events_published.labels(type=event_type).inc(count)
+
+
+def count_attempts(deliveries: Iterable[Delivery], started: dict[int, datetime]) -> None:
+    """After the handling transaction committed: each attempt's outcome, duration and wait."""
+    for delivery in deliveries:
+        outcome = OUTCOMES.get(delivery.state)
+        if outcome is None:
+            continue
+        deliveries_finished.labels(subscriber=delivery.subscriber, outcome=outcome).inc()
+        if delivery.duration_ms is not None:
+            handler_duration.labels(subscriber=delivery.subscriber).observe(delivery.duration_ms / 1000)
+        if delivery.id in started:
+            since = max(delivery.event.time, delivery.event.deliver_at)
+            waited = (started[delivery.id] - since).total_seconds()
+            publish_to_handle.labels(subscriber=delivery.subscriber).observe(max(waited, 0.0))
+
+
+class BusState(Collector):
+    """Gauges read at scrape time, from the partial indexes the workers use."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = timezone.now()
+        outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=now).aggregate(
+            rows=Count("id"), oldest=Min("deliver_at")
+        )
+        yield GaugeMetricFamily(
+            "eventbus_outbox_undispatched", "Outbox rows due but not yet relayed", value=outbox["rows"]
+        )
+        by_state = _open_deliveries()
+        for state, name, text in [
+            (State.PENDING, "eventbus_deliveries_pending", "Deliveries waiting to be handled (due or backing off)"),
+            (State.RUNNING, "eventbus_deliveries_running", "Deliveries leased to a worker"),
+            (State.DEAD, "eventbus_dead_letters", "Dead-lettered deliveries awaiting an operator"),
+        ]:
+            gauge = GaugeMetricFamily(name, text, labels=["subscriber"])
+            for subscriber, count in sorted(by_state.get(state, {}).items()):
+                gauge.add_metric([subscriber], count)
+            yield gauge
+        oldest_pending = Delivery.objects.filter(state=State.PENDING, available_at__lte=now).aggregate(
+            t=Min("available_at")
+        )["t"]
+        oldest = min((t for t in (outbox["oldest"], oldest_pending) if t is not None), default=None)
+        yield GaugeMetricFamily(
+            "eventbus_oldest_pending_age_seconds",
+            "Age of the oldest due work: an undispatched outbox row or a due delivery (0 when none)",
+            value=(now - oldest).total_seconds() if oldest else 0.0,
+        )
+
+
+def _open_deliveries() -> dict[str, dict[str, int]]:
+    rows = (
+        Delivery.objects.filter(Q(state__in=[State.PENDING, State.RUNNING, State.DEAD]))
+        .values("state", "subscriber")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found: dict[str, dict[str, int]] = {}
+    for row in rows:
+        found.setdefault(row["state"], {})[row["subscriber"]] = row["n"]
+    return found

@@ -1,0 +1,73 @@
+"""GET /metrics: Prometheus text with the bus's counters, histograms and database gauges."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from prometheus_client.parser import text_string_to_metric_families
+
+from eventbus import publish
+from eventbus.models import Delivery
+from eventbus.testing import run_pending
+from tests.busapp.events import Fanout, Ping
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def scrape(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_published_events_are_counted_once_committed_and_never_when_rolled_back(client):
+    before = scrape(client)
+    with transaction.atomic():
+        publish(Ping(n=1), key="a")
+        publish(Ping(n=2), key="a")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        publish(Ping(n=3), key="a")
+        raise RuntimeError("roll back")
+    after = scrape(client)
+    counted = value(after, "eventbus_events_published_total", type="busapp.Ping")
+    assert counted - value(before, "eventbus_events_published_total", type="busapp.Ping") == 2
+
+
+def test_handler_outcomes_durations_and_waits_are_measured(client):
+    before = scrape(client)
+    with transaction.atomic():
+        publish(Fanout(n=1), key="k")
+    run_pending()
+    after = scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("eventbus_deliveries_total", subscriber="busapp.record_fanout", outcome="handled") == 1
+    assert delta("eventbus_deliveries_total", subscriber="busapp.fail_until_fixed", outcome="retry") == 1
+    assert delta("eventbus_handler_duration_seconds_count", subscriber="busapp.record_fanout") == 1
+    assert delta("eventbus_publish_to_handle_seconds_count", subscriber="busapp.record_fanout") == 1
+    assert delta("eventbus_publish_to_handle_seconds_bucket", subscriber="busapp.record_fanout", le="60.0") == 1
+
+
+def test_gauges_show_what_waits_in_the_database(client):
+    with transaction.atomic():
+        publish(Fanout(n=1), key="k")
+    samples = scrape(client)
+    assert value(samples, "eventbus_outbox_undispatched") == 1
+    assert value(samples, "eventbus_oldest_pending_age_seconds") >= 0
+    run_pending()
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(state="dead")
+    samples = scrape(client)
+    assert value(samples, "eventbus_outbox_undispatched") == 0
+    assert value(samples, "eventbus_dead_letters", subscriber="busapp.fail_until_fixed") == 1
+    assert value(samples, "eventbus_deliveries_pending", subscriber="busapp.record_fanout") == 0
