@@ -29,7 +29,10 @@ def setup() -> bool:
     processors = _processors()
     if not processors:
         return False
-    _provider = TracerProvider(resource=Resource.create({"service.name": "shop"}))
+    # An explicit attribute would win over the environment: pass OTEL_SERVICE_NAME on ourselves.
+    _provider = TracerProvider(
+        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "shop"})
+    )
     for processor in processors:
         _provider.add_span_processor(processor)
     trace.set_tracer_provider(_provider)

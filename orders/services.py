@@ -119,9 +119,10 @@ def order_cancel_requested(*, order_id: UUID) -> None:
     """Shipping stopped (or never had) the parcel: carry out the requested cancellation."""
     with transaction.atomic():
         order = _locked(order_id)
-        _note_shipment(order, ShipmentNews.CANCELLED)
+        changed = _note_shipment(order, ShipmentNews.CANCELLED)
         if order.cancel_requested_at is not None and order.status != Status.CANCELLED:
-            _cancel(order, order.cancel_requested_reason)
+            changed += _cancel(order, order.cancel_requested_reason)
+        _save(order, changed)
 
 
 def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
@@ -129,80 +130,89 @@ def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
         order = _locked(order_id)
         order.cancel_requested_at = None
         order.cancel_refused_reason = reason
-        order.save(update_fields=["cancel_requested_at", "cancel_refused_reason", "updated_at"])
+        _save(order, ["cancel_requested_at", "cancel_refused_reason"])
 
 
 def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
     """Cancel an order whose payment failed: no parcel can have been booked for it."""
     with transaction.atomic():
         order = _locked(order_id)
-        _note_payment(order, PaymentNews.FAILED)
+        changed = _note_payment(order, PaymentNews.FAILED)
         if order.status == Status.PENDING:
-            _cancel(order, reason)
+            changed += _cancel(order, reason)
+        _save(order, changed)
 
 
 def order_cancel_refunded(*, order_id: UUID, reason: str, amount: Decimal) -> None:
     """The money went back: the order cannot go on (a no-op if it was cancelled already)."""
     with transaction.atomic():
         order = _locked(order_id)
-        _note_payment(order, PaymentNews.REFUNDED, amount_refunded=amount)
+        changed = _note_payment(order, PaymentNews.REFUNDED, amount_refunded=amount)
         if order.status != Status.CANCELLED:
-            _cancel(order, reason)
+            changed += _cancel(order, reason)
+        _save(order, changed)
 
 
 def order_mark_paid(*, order_id: UUID, amount: Decimal) -> None:
     with transaction.atomic():
         order = _locked(order_id)
-        _note_payment(order, PaymentNews.CAPTURED, amount_paid=amount)
-        _advance(order, frm={Status.PENDING}, to=Status.PAID)
+        changed = _note_payment(order, PaymentNews.CAPTURED, amount_paid=amount)
+        _save(order, changed + _advance(order, frm={Status.PENDING}, to=Status.PAID))
 
 
 def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
     """A shipment is booked; payment came first, even if its news reaches us second."""
     with transaction.atomic():
         order = _locked(order_id)
-        _note_shipment(order, ShipmentNews.BOOKED, carrier_reference=carrier_reference)
-        if order.status in {Status.PENDING, Status.PAID}:
-            _set_status(order, Status.CONFIRMED)
+        changed = _note_shipment(order, ShipmentNews.BOOKED, carrier_reference=carrier_reference)
+        changed += _advance(order, frm={Status.PENDING, Status.PAID}, to=Status.CONFIRMED)
+        if "status" in changed:
             publish(events.OrderConfirmed(order_id=order_id), key=order_id)
+        _save(order, changed)
 
 
 def order_mark_shipped(*, order_id: UUID) -> None:
     with transaction.atomic():
         order = _locked(order_id)
-        _note_shipment(order, ShipmentNews.DISPATCHED)
-        _advance(order, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED)
+        changed = _note_shipment(order, ShipmentNews.DISPATCHED)
+        _save(order, changed + _advance(order, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED))
 
 
 def order_note_shipment_failed(*, order_id: UUID) -> None:
     """Only news: payments refunds the order, and that refund is what cancels it."""
     with transaction.atomic():
-        _note_shipment(_locked(order_id), ShipmentNews.FAILED)
+        order = _locked(order_id)
+        _save(order, _note_shipment(order, ShipmentNews.FAILED))
 
 
-def _advance(order: Order, *, frm: set[str], to: str) -> None:
-    if order.status in frm:
-        _set_status(order, to)
+# Each step below changes the order in memory and names the fields it changed; the service saves
+# them all in one UPDATE.
 
 
-def _note_payment(order: Order, news: str, **amounts: Decimal) -> None:
-    """Advance the payment news if it is newer; an amount heard for the first time is kept either way."""
-    changed = _learn(order, amounts)
-    if news in PAYMENT_NEWS_AFTER.get(order.payment_status, set()):
-        order.payment_status = news
-        changed.append("payment_status")
-    if changed:
-        order.save(update_fields=[*changed, "updated_at"])
+def _advance(order: Order, *, frm: set[str], to: str) -> list[str]:
+    if order.status not in frm:
+        return []
+    order.status = to
+    return ["status"]
 
 
-def _note_shipment(order: Order, news: str, **details: str) -> None:
-    """Advance the shipment news if it is newer; a detail heard for the first time is kept either way."""
-    changed = _learn(order, details)
-    if news in SHIPMENT_NEWS_AFTER.get(order.shipment_status, set()):
-        order.shipment_status = news
-        changed.append("shipment_status")
-    if changed:
-        order.save(update_fields=[*changed, "updated_at"])
+def _note_payment(order: Order, news: str, **amounts: Decimal) -> list[str]:
+    return _note(order, "payment_status", PAYMENT_NEWS_AFTER, news, amounts)
+
+
+def _note_shipment(order: Order, news: str, **details: str) -> list[str]:
+    return _note(order, "shipment_status", SHIPMENT_NEWS_AFTER, news, details)
+
+
+def _note(
+    order: Order, field: str, after: dict[str, set[str]], news: str, values: dict[str, Decimal | str]
+) -> list[str]:
+    """Advance ``field`` to ``news`` if it is newer; a value heard for the first time is kept either way."""
+    changed = _learn(order, values)
+    if news in after.get(getattr(order, field), set()):
+        setattr(order, field, news)
+        changed.append(field)
+    return changed
 
 
 def _learn(order: Order, values: dict[str, Decimal | str]) -> list[str]:
@@ -213,9 +223,9 @@ def _learn(order: Order, values: dict[str, Decimal | str]) -> list[str]:
     return learnt
 
 
-def _set_status(order: Order, status: str) -> None:
-    order.status = status
-    order.save(update_fields=["status", "updated_at"])
+def _save(order: Order, fields: list[str]) -> None:
+    if fields:
+        order.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
 
 
 def _request_cancel(order: Order, reason: str) -> None:
@@ -230,11 +240,11 @@ def _request_cancel(order: Order, reason: str) -> None:
         publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
 
 
-def _cancel(order: Order, reason: str) -> None:
+def _cancel(order: Order, reason: str) -> list[str]:
     order.status = Status.CANCELLED
     order.cancel_reason = reason
-    order.save(update_fields=["status", "cancel_reason", "updated_at"])
     publish(events.OrderCancelled(order_id=order.id, reason=reason), key=order.id)
+    return ["status", "cancel_reason"]
 
 
 def _locked(order_id: UUID) -> Order:

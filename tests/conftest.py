@@ -10,9 +10,13 @@ import pytest
 from django.conf import settings
 
 from eventbus.subscribers import subscribe, unsubscribe
+from eventbus.testing import run_pending
 from orders.events import OrderCancelled
+from orders.models import Order
 from tests.busapp.handlers import audit_cancellation
+from tests.busapp.models import Switch
 from tests.processes import RedisServer, Worker, database_url, free_port
+from tests.saga.factories import place_order
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,3 +75,14 @@ def audit_subscriber() -> Iterator[str]:
     subscribe(OrderCancelled, id=subscriber_id, max_attempts=1)(audit_cancellation)
     yield subscriber_id
     unsubscribe(subscriber_id)
+
+
+@pytest.fixture
+def compensated_order(audit_subscriber: str) -> Order:
+    """Paid, unshippable, refunded, cancelled; one subscriber of its cancellation dead-lettered."""
+    Switch.objects.create(name="audit-broken")
+    order = place_order(country="AQ")
+    run_pending()
+    order.refresh_from_db()
+    assert (order.status, order.cancel_reason) == ("cancelled", "shipping_failed")
+    return order

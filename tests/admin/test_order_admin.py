@@ -15,17 +15,6 @@ pytestmark = pytest.mark.django_db
 State = Delivery.State
 
 
-@pytest.fixture
-def compensated_order(audit_subscriber: str) -> Order:
-    """Paid, unshippable, refunded and cancelled — with one subscriber of the cancellation dead."""
-    Switch.objects.create(name="audit-broken")
-    order = place_order(country="AQ")
-    run_pending()
-    order.refresh_from_db()
-    assert order.status == Order.Status.CANCELLED
-    return order
-
-
 def order_page(client, order: Order):
     return client.get(reverse("admin:orders_order_change", args=[order.id]))
 

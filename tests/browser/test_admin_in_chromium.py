@@ -16,10 +16,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
-from orders.models import Order
 from tests.busapp.models import Switch
 from tests.processes import ROOT
-from tests.saga.factories import place_order
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -49,17 +47,6 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
         # Connections opened while Playwright's loop ran belong to that context: close them here,
         # or they outlive the test and PostgreSQL refuses to drop the test database.
         connections.close_all()
-
-
-@pytest.fixture
-def compensated_order(audit_subscriber: str) -> Order:
-    """Paid, unshippable, refunded, cancelled; one subscriber of its cancellation dead-lettered."""
-    Switch.objects.create(name="audit-broken")
-    order = place_order(country="AQ")
-    run_pending()
-    order.refresh_from_db()
-    assert (order.status, order.cancel_reason) == ("cancelled", "shipping_failed")
-    return order
 
 
 def log_in(page: Page, base_url: str) -> None:
