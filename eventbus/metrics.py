@@ -13,7 +13,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -98,7 +98,7 @@ class BusState(Collector):
 
 def _open_deliveries() -> dict[str, dict[str, int]]:
     rows = (
-        Delivery.objects.filter(Q(state__in=[State.PENDING, State.RUNNING, State.DEAD]))
+        Delivery.objects.filter(state__in=[State.PENDING, State.RUNNING, State.DEAD])
         .values("state", "subscriber")
         .annotate(n=Count("id"))
         .order_by()

@@ -69,7 +69,7 @@ def begin(*, user: AbstractBaseUser, key: str, request_fingerprint: str, now: da
         if created:
             return Claim(record.id, owner)
         if record.created_at <= now - KEPT_FOR:
-            _save(record, _claimed(request_fingerprint, owner, now) | {"response_headers": {}})
+            _save(record, _claimed(request_fingerprint, owner, now))
             return Claim(record.id, owner)
         if record.request_fingerprint != request_fingerprint:
             raise KeyReused(key)
@@ -109,6 +109,7 @@ def _claimed(request_fingerprint: str, owner: UUID, now: datetime) -> dict[str, 
         "locked_until": now + IN_FLIGHT_LOCK,
         "response_status": None,
         "response_body": None,
+        "response_headers": {},
         "created_at": now,
     }
 
