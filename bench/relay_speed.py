@@ -1,4 +1,4 @@
-"""Relay throughput: ``relay_batch`` in a loop, over an empty table and over a million finished rows.
+"""Relay throughput: ``store.relay`` in a loop, over an empty table and over a million finished rows.
 
 The rows are written with INSERT … SELECT generate_series: a million go in within seconds, and
 the relay itself is what is timed. Tables are vacuumed and analysed after loading, as autovacuum
@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils import timezone
 
-from eventbus.relay import relay_batch
+from eventbus import store
 
 from .services import truncate_bus_tables
 
@@ -65,10 +66,10 @@ def vacuum_analyze() -> None:
 
 
 def relay_everything(batch: int) -> RelayRun:
-    """Call ``relay_batch`` until it finds nothing: rows relayed per second of that loop."""
+    """Call ``store.relay`` until it finds nothing: rows relayed per second of that loop."""
     rows = batches = 0
     started = time.perf_counter()
-    while relayed := relay_batch(batch).events:
+    while relayed := store.relay(batch, now=timezone.now())[0].events:
         rows += relayed
         batches += 1
     return RelayRun(rows, time.perf_counter() - started, batches)

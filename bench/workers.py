@@ -15,6 +15,7 @@ import redis
 
 from config.celery import app
 from eventbus import conf
+from eventbus.models import Subscription
 from eventbus.testing import wait_until
 
 from .noop.stamps import stamp_dir
@@ -84,7 +85,8 @@ class Workers:
         payment deadline) is unacknowledged too, but it is not running.
         """
         broker = redis.Redis.from_url(app.conf.broker_url)
-        if broker.llen(conf.queue()):
+        queues = {conf.queue(), *Subscription.objects.values_list("queue", flat=True)}
+        if any(broker.llen(queue) for queue in queues):
             return False
         now = datetime.now(UTC)
         return not any(_running(json.loads(raw)[0], now) for raw in broker.hvals("unacked"))

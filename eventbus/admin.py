@@ -1,4 +1,4 @@
-"""Admin pages for the outbox (read-only), deliveries and dead letters (retry, discard)."""
+"""Admin pages for the outbox (read-only), subscriptions (pause, resume), deliveries and dead letters."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import operations
-from .models import DeadLetter, Delivery, OutboxEvent
+from .models import DeadLetter, Delivery, OutboxEvent, Subscription
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,6 +45,49 @@ def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, query
     modeladmin.message_user(request, f"{count} dead letter(s) discarded.", messages.SUCCESS)
 
 
+@admin.action(description="Run again (replay: the handler runs once more)")
+def replay_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+    count = operations.replay(queryset)
+    modeladmin.message_user(request, f"{count} finished delivery(ies) queued again.", messages.SUCCESS)
+
+
+@admin.action(description="Pause (deliveries wait and spend no attempts)")
+def pause_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+    reason = f"paused in admin by {request.user}"
+    count = sum(operations.pause(row.id, reason=reason) for row in queryset.filter(paused_at__isnull=True))
+    modeladmin.message_user(request, f"{count} subscriber(s) paused.", messages.SUCCESS)
+
+
+@admin.action(description="Resume")
+def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+    count = sum(operations.resume(row.id) for row in queryset.filter(paused_at__isnull=False))
+    modeladmin.message_user(request, f"{count} subscriber(s) resumed.", messages.SUCCESS)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "event_type",
+        "queue",
+        "ordered",
+        "max_attempts",
+        "timeout_seconds",
+        "paused_at",
+        "retired_at",
+    ]
+    list_filter = ["queue", "event_type"]
+    search_fields = ["id", "event_type"]
+    actions = [pause_subscriptions, resume_subscriptions]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Pause and resume need the change permission; the form itself stays read-only.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in Subscription._meta.fields]
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -61,7 +104,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["state", "subscriber", "event__type"]
     search_fields = ["=key", "=event__event_id"]
     list_select_related = ["event"]
-    actions = [retry_deliveries, discard_deliveries]
+    actions = [retry_deliveries, discard_deliveries, replay_deliveries]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Retry and discard need the change permission; the form itself stays read-only.

@@ -1,6 +1,9 @@
-"""Wires the bus into Django: finds every installed app's handlers module at start-up."""
+"""Wires the bus into Django: finds every installed app's handlers module, and writes the topology on migrate."""
+
+from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -11,3 +14,12 @@ class EventbusConfig(AppConfig):
 
     def ready(self) -> None:
         autodiscover_modules("handlers")
+        from . import worker_setup  # noqa: F401 - connects the Celery worker signals
+
+        post_migrate.connect(_write_topology, sender=self)
+
+
+def _write_topology(using: str = "default", **kwargs: Any) -> None:
+    from . import topology
+
+    topology.sync(authoritative=True)

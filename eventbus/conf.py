@@ -6,7 +6,7 @@ from .backoff import Backoff
 
 
 def source() -> str:
-    return getattr(settings, "EVENTBUS_SOURCE", "/django")
+    return getattr(settings, "EVENTBUS_SOURCE", "/shop")
 
 
 def batch_size() -> int:
@@ -38,3 +38,17 @@ def doorbell_redis_url() -> str:
 
 def queue() -> str:
     return getattr(settings, "EVENTBUS_QUEUE", "eventbus")
+
+
+def handler_timeout() -> float:
+    return getattr(settings, "EVENTBUS_HANDLER_TIMEOUT", 30.0)
+
+
+def batch_seconds() -> float:
+    """How long a worker keeps starting deliveries of one claim before it hands the rest back."""
+    return getattr(settings, "EVENTBUS_BATCH_SECONDS", 1.0)
+
+
+def check_publishes() -> bool:
+    """Whether a handler that publishes an event it did not declare fails (DEBUG and tests)."""
+    return getattr(settings, "EVENTBUS_CHECK_PUBLISHES", settings.DEBUG)

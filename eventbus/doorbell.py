@@ -1,7 +1,14 @@
-"""Wakes a worker after a commit: one Celery kick per transaction, coalesced through Redis.
+"""Wakes workers: one Celery task per transaction after commit, coalesced through Redis.
 
-The broker is only a doorbell. A kick that is lost, or never sent because the broker is down,
-delays work but loses none: the beat sweep rings again while anything is due.
+Two kinds of task, each on its own Celery queue: the relay (``eventbus.relay`` on
+``EVENTBUS_QUEUE``) turns outbox rows into deliveries, then wakes the queue of each subscriber it
+fanned out to (``eventbus.deliver``, on the subscriber's queue). The broker only wakes: a task that
+is lost, or never sent because the broker is down, delays work but loses none, as the beat sweep
+wakes every queue that has work due.
+
+The gate: whoever wakes a queue sets its Redis key with ``SET NX`` (it expires after two seconds in
+case that task is lost); the task at work opens it again only once a round finds nothing, then
+looks once more. While a queue's gate is shut, commits cost one Redis ``SET`` and no Celery message.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from . import conf, metrics
 
 log = logging.getLogger(__name__)
 
-PUMP_TASK = "eventbus.pump"
-GATE_KEY = "eventbus:doorbell"
+RELAY_TASK = "eventbus.relay"
+DELIVER_TASK = "eventbus.deliver"
 GATE_TTL_MS = 2000
 LONGEST_COUNTDOWN_SECONDS = 3600.0
 QUIET_AFTER_FAILURE_SECONDS = 2.0
@@ -49,9 +56,9 @@ class _RingOnCommit:
     def __call__(self) -> None:
         metrics.count_published(self.types)
         if self.now:
-            ring()
+            ring_relay()
         if self.soonest_delay is not None and self.soonest_delay <= LONGEST_COUNTDOWN_SECONDS:
-            kick(countdown=self.soonest_delay)
+            wake_relay(countdown=self.soonest_delay)
 
 
 def ring_after_commit(connection: Any, *, delay: float, event_type: str) -> None:
@@ -64,44 +71,62 @@ def ring_after_commit(connection: Any, *, delay: float, event_type: str) -> None
     connection.on_commit(callback, robust=True)
 
 
-def ring() -> None:
-    """Kick a pump unless one is on its way or at work (the gate is shut until a pump opens it)."""
-    if _close_gate():
-        kick()
+def ring_relay() -> None:
+    """Wake the relay unless a relay task is on its way or at work."""
+    if _close_gate(conf.queue()):
+        wake_relay()
 
 
-def open_gate() -> None:
-    """Called by a pump that found nothing more to do: whatever commits after this rings again."""
+def ring_queue(queue: str) -> None:
+    """Wake a worker of ``queue`` unless one is on its way or at work."""
+    if _close_gate(queue):
+        wake_queue(queue)
+
+
+def wake_relay(*, countdown: float | None = None) -> bool:
+    return _send(RELAY_TASK, [], conf.queue(), countdown)
+
+
+def wake_queue(queue: str, *, countdown: float | None = None) -> bool:
+    return _send(DELIVER_TASK, [queue], queue, countdown)
+
+
+def open_gate(queue: str) -> None:
+    """Called by a task that found nothing more to do: whatever commits after this rings again."""
     url = conf.doorbell_redis_url()
     if url:
         try:
-            _redis(url).delete(GATE_KEY)
+            _redis(url).delete(_gate_key(queue))
         except redis.RedisError as error:
-            log.warning("doorbell gate unreachable (%s); kicks go out ungated", error)
+            log.warning("doorbell gate unreachable (%s); wake-ups go out ungated", error)
 
 
-def kick(*, countdown: float | None = None) -> bool:
-    """Send one pump task; a broker that is down is logged, and the sweep catches up later."""
+def _send(task: str, args: list[str], queue: str, countdown: float | None) -> bool:
+    """Send one task; a broker that is down is logged, and the sweep catches up later."""
     global _quiet_until
     if time.monotonic() < _quiet_until:
         return False
     try:
-        current_app.send_task(PUMP_TASK, queue=conf.queue(), countdown=countdown, retry=False)
+        current_app.send_task(task, args=args, queue=queue, countdown=countdown, retry=False)
     except Exception as error:  # any transport failure: the work is safe in the database
         _quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_SECONDS
-        log.warning("broker unreachable, events wait in the outbox until it is back: %s", error)
+        log.warning("broker unreachable, events wait in the database until it is back: %s", error)
         return False
     return True
 
 
-def _close_gate() -> bool:
+def _close_gate(queue: str) -> bool:
     url = conf.doorbell_redis_url()
     if not url:
         return True
     try:
-        return bool(_redis(url).set(GATE_KEY, 1, nx=True, px=GATE_TTL_MS))
+        return bool(_redis(url).set(_gate_key(queue), 1, nx=True, px=GATE_TTL_MS))
     except redis.RedisError:
         return True
+
+
+def _gate_key(queue: str) -> str:
+    return f"eventbus:doorbell:{queue}"
 
 
 @cache

@@ -31,6 +31,7 @@ class Reaction:
     subscriber: str
     context: str
     counts: Counts
+    publishes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def choreography(*, since: datetime | None = None) -> list[EventFlow]:
     by_type: dict[str, list[Reaction]] = {}
     for found in all_subscribers():
         counted = counts.get((found.id, found.event_type), Counts())
-        by_type.setdefault(found.event_type, []).append(Reaction(found.id, _context(found.handler.__module__), counted))
+        reaction = Reaction(found.id, _context(found.handler.__module__), counted, tuple(found.publishes_types))
+        by_type.setdefault(found.event_type, []).append(reaction)
     return [
         EventFlow(
             event_type, event_class.event_version, _context(event_class.__module__), tuple(by_type.get(event_type, ()))

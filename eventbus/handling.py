@@ -1,4 +1,10 @@
-"""Running handlers: each delivery's effects and its 'done' mark commit or roll back together."""
+"""Running a claim: each delivery in its own transaction, its effects and its 'done' mark together.
+
+One delivery's fate is its own: a handler that fails rolls back only its own transaction, a hung
+one is ended by its subscriber's time limit, and one that kills its worker costs the deliveries
+behind it no attempt (see ``store.release_expired_leases``). A claim keeps starting deliveries for
+``EVENTBUS_BATCH_SECONDS`` at most, then hands the rest back for another worker.
+"""
 
 from __future__ import annotations
 
@@ -9,143 +15,130 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, FloatField, Value, When
 from django.utils import timezone
 
-from . import codec, conf, metrics, tracing
-from .claims import Claim
+from . import codec, conf, metrics, store, tracing
 from .context import handling
+from .errors import PermanentError, RetryAfter
 from .models import Delivery
+from .store import Claim
 from .subscribers import Subscriber, subscriber
+from .time_limit import time_limit
 
 log = logging.getLogger(__name__)
-State = Delivery.State
-OUTCOME_FIELDS = [
-    "state",
-    "available_at",
-    "finished_at",
-    "duration_ms",
-    "last_error",
-    "last_traceback",
-    "lease_expires_at",
-]
 
 
 @dataclass(frozen=True)
 class Processed:
     handled: int
-    ordered: int
     soonest_retry: datetime | None
+    handed_back: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery: Delivery
+    outcome: str  # "handled", "retry", "dead" or "stale"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_ms: float | None = None
+    retry_at: datetime | None = None
 
 
 def process_claim(claim: Claim) -> Processed:
-    """Run the claimed deliveries in one transaction, each handler inside its own savepoint.
-
-    Rows are locked and re-checked against the claim token first, so a delivery whose lease was
-    re-driven elsewhere, or that is already done, is skipped. The lock waits rather than skips: a
-    row leased to us can still be held for a moment by another worker's claim scan, and skipping
-    it would strand it until its lease expired.
-    """
-    with transaction.atomic():
-        deliveries = list(
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("event")
-            .filter(claim_token=claim.token, state=State.RUNNING)
-            .order_by("event_id")
-        )
-        started = {delivery.id: _run(delivery) for delivery in deliveries}
-        _save_outcomes(deliveries)
-    metrics.count_attempts(deliveries, {id: at for id, at in started.items() if at is not None})
-    retries = [d.available_at for d in deliveries if d.state == State.PENDING]
-    return Processed(len(deliveries), sum(d.ordered for d in deliveries), min(retries, default=None))
+    """Handle the claimed deliveries one by one, each in its own transaction."""
+    budget_ends = time.monotonic() + conf.batch_seconds()
+    attempts: list[Attempt] = []
+    handed_back = 0
+    for index, delivery_id in enumerate(claim.ids):
+        if index and time.monotonic() > budget_ends:
+            handed_back = store.hand_back(claim.ids[index:], claim.token, now=timezone.now())
+            break
+        attempts.append(_attempt(delivery_id, claim))
+    finished = [a for a in attempts if a.outcome == "handled" and a.ended_at and a.duration_ms is not None]
+    store.record_durations({a.delivery.id: (a.ended_at, a.duration_ms) for a in finished})  # type: ignore[misc]
+    metrics.count_attempts(attempts)
+    retries = [a.retry_at for a in attempts if a.retry_at is not None]
+    handled = sum(a.outcome != "stale" for a in attempts)
+    return Processed(handled, min(retries, default=None), handed_back)
 
 
-def _save_outcomes(deliveries: list[Delivery]) -> None:
-    """Successes in one plain UPDATE (the common case); the rare failures row by row.
-
-    The successes of a round commit together, so they share one finished time: when their
-    effects became visible.
-    """
-    done = [d for d in deliveries if d.state == State.DONE]
-    if done:
-        durations = [When(id=d.id, then=Value(d.duration_ms)) for d in done]
-        Delivery.objects.filter(id__in=[d.id for d in done]).update(
-            state=State.DONE,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-            duration_ms=Case(*durations, output_field=FloatField()),
-        )
-    for delivery in deliveries:
-        if delivery.state != State.DONE:
-            delivery.save(update_fields=OUTCOME_FIELDS)
-
-
-def _run(delivery: Delivery) -> datetime | None:
-    """Run one delivery's handler; when it started (None if no handler could run)."""
-    found = subscriber(delivery.subscriber)
-    delivery.duration_ms = None
-    if found is None:
-        _dead(delivery, f"no subscriber {delivery.subscriber!r} in this process", "")
-        return None
+def _attempt(delivery_id: int, claim: Claim) -> Attempt:
+    delivery = store.claimed(delivery_id, claim.token)
+    found = subscriber(claim.subscriber)
+    if delivery is None or found is None:
+        return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
     envelope = codec.envelope_of(delivery.event)
     try:
         event = codec.decode(envelope, found.event_class)
     except codec.UndecodableEvent as error:
-        _dead(delivery, str(error), "")
-        return None
-    started_at = timezone.now()
-    started = time.perf_counter()
+        store.fail(delivery_id, claim.token, error=str(error), trace="", retry_at=None, duration_ms=None)
+        return Attempt(delivery, "dead")
+    started_at, started = timezone.now(), time.perf_counter()
     with (
         handling(envelope, found.id),
         tracing.handler_span(envelope, subscriber=found.id, attempt=delivery.attempts) as span,
     ):
         try:
-            with transaction.atomic():
-                found.handler(event)
+            ran = _run(found, event, delivery_id, claim)
         except Exception as error:
-            delivery.duration_ms = (time.perf_counter() - started) * 1000
+            duration_ms = (time.perf_counter() - started) * 1000
             tracing.failed(span, error)
-            _failed(delivery, found, error)
-        else:
-            delivery.duration_ms = (time.perf_counter() - started) * 1000
-            _finish(delivery, State.DONE)
-    return started_at
+            return _failed(delivery, found, error, claim, started_at, duration_ms)
+    if not ran:
+        return Attempt(delivery, "stale")
+    duration_ms = (time.perf_counter() - started) * 1000
+    return Attempt(delivery, "handled", started_at, timezone.now(), duration_ms)
 
 
-def _failed(delivery: Delivery, found: Subscriber, error: Exception) -> None:
+def _run(found: Subscriber, event: object, delivery_id: int, claim: Claim) -> bool:
+    """Prepare outside any transaction, then handle inside the delivery's own; False if stale.
+
+    The time limit covers the subscriber's own code, not the commit.
+    """
+    ends = time.monotonic() + (found.timeout or conf.handler_timeout())
+    prepared = None
+    if found.prepare is not None:
+        with time_limit(ends - time.monotonic(), what=found.id):
+            prepared = found.prepare(event)
+    with transaction.atomic():
+        if not store.start_handling(delivery_id, claim.token):
+            return False
+        with time_limit(ends - time.monotonic(), what=found.id):
+            if found.prepare is not None:
+                found.handler(event, prepared)
+            else:
+                found.handler(event)
+    return True
+
+
+def _failed(
+    delivery: Delivery, found: Subscriber, error: Exception, claim: Claim, started_at: datetime, duration_ms: float
+) -> Attempt:
     message = f"{type(error).__name__}: {error}"
     trace = traceback.format_exc()
-    if delivery.attempts >= (found.max_attempts or conf.max_attempts()):
+    retry_at = _retry_time(delivery, found, error)
+    if retry_at is None:
         log.error("delivery %s to %s dead after %s attempts: %s", delivery.id, found.id, delivery.attempts, message)
-        _dead(delivery, message, trace)
-        return
-    delay = (found.backoff or conf.backoff()).delay(delivery.attempts)
-    log.warning(
-        "delivery %s to %s failed (attempt %s), retry in %.2fs: %s",
-        delivery.id,
-        found.id,
-        delivery.attempts,
-        delay,
-        message,
-    )
-    _retry_later(delivery, message, trace, timezone.now() + timedelta(seconds=delay))
+    else:
+        log.warning(
+            "delivery %s to %s failed (attempt %s), retry at %s: %s",
+            delivery.id,
+            found.id,
+            delivery.attempts,
+            retry_at.isoformat(),
+            message,
+        )
+    store.fail(delivery.id, claim.token, error=message, trace=trace, retry_at=retry_at, duration_ms=duration_ms)
+    return Attempt(delivery, "dead" if retry_at is None else "retry", started_at, None, duration_ms, retry_at)
 
 
-def _retry_later(delivery: Delivery, message: str, trace: str, at: datetime) -> None:
-    delivery.state = State.PENDING
-    delivery.available_at = at
-    delivery.last_error = message
-    delivery.last_traceback = trace
-    delivery.lease_expires_at = None
-
-
-def _dead(delivery: Delivery, message: str, trace: str) -> None:
-    delivery.last_error = message
-    delivery.last_traceback = trace
-    _finish(delivery, State.DEAD)
-
-
-def _finish(delivery: Delivery, state: str) -> None:
-    delivery.state = state
-    delivery.finished_at = timezone.now()
-    delivery.lease_expires_at = None
+def _retry_time(delivery: Delivery, found: Subscriber, error: Exception) -> datetime | None:
+    """When to try again, or None to dead-letter: PermanentError and spent attempts end it."""
+    if isinstance(error, PermanentError) or delivery.attempts >= (found.max_attempts or conf.max_attempts()):
+        return None
+    if isinstance(error, RetryAfter):
+        delay = error.seconds
+    else:
+        delay = (found.backoff or conf.backoff()).delay(delivery.attempts)
+    return timezone.now() + timedelta(seconds=delay)

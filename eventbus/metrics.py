@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -21,9 +21,11 @@ from prometheus_client.registry import Collector
 
 from .models import Delivery, OutboxEvent
 
+if TYPE_CHECKING:
+    from .handling import Attempt
+
 State = Delivery.State
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-OUTCOMES = {State.DONE: "handled", State.PENDING: "retry", State.DEAD: "dead"}
 
 events_published = Counter(
     "eventbus_events_published", "Events published (counted when their transaction commits)", ["type"]
@@ -49,19 +51,19 @@ def count_published(types: Tally[str]) -> None:
         events_published.labels(type=event_type).inc(count)
 
 
-def count_attempts(deliveries: Iterable[Delivery], started: dict[int, datetime]) -> None:
-    """After the handling transaction committed: each attempt's outcome, duration and wait."""
-    for delivery in deliveries:
-        outcome = OUTCOMES.get(delivery.state)
-        if outcome is None:
+def count_attempts(attempts: Iterable[Attempt]) -> None:
+    """After each attempt committed: its outcome, duration and how long its event waited."""
+    for attempt in attempts:
+        if attempt.outcome == "stale":
             continue
-        deliveries_finished.labels(subscriber=delivery.subscriber, outcome=outcome).inc()
-        if delivery.duration_ms is not None:
-            handler_duration.labels(subscriber=delivery.subscriber).observe(delivery.duration_ms / 1000)
-        if delivery.id in started:
-            since = max(delivery.event.time, delivery.event.deliver_at)
-            waited = (started[delivery.id] - since).total_seconds()
-            publish_to_handle.labels(subscriber=delivery.subscriber).observe(max(waited, 0.0))
+        subscriber = attempt.delivery.subscriber
+        deliveries_finished.labels(subscriber=subscriber, outcome=attempt.outcome).inc()
+        if attempt.duration_ms is not None:
+            handler_duration.labels(subscriber=subscriber).observe(attempt.duration_ms / 1000)
+        if attempt.started_at is not None:
+            event = attempt.delivery.event
+            waited = (attempt.started_at - max(event.time, event.deliver_at)).total_seconds()
+            publish_to_handle.labels(subscriber=subscriber).observe(max(waited, 0.0))
 
 
 class BusState(Collector):

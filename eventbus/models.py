@@ -1,4 +1,4 @@
-"""The bus's tables: the transactional outbox and one delivery per (event, subscriber)."""
+"""The bus's tables: the transactional outbox, the subscriptions, one delivery per (event, subscriber)."""
 
 from django.db import models
 from django.db.models import Q
@@ -41,6 +41,33 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version} {self.event_id}"
+
+
+class Subscription(models.Model):
+    """A subscriber as data every process sees: the relay fans out from these rows, not from imports.
+
+    Written from the code's ``@subscribe`` declarations by ``migrate`` (which also retires the ones
+    gone from the code) and by each worker at start-up (which only adds); paused by an operator.
+    """
+
+    id = models.CharField(max_length=200, primary_key=True)
+    event_type = models.CharField(max_length=200)
+    queue = models.CharField(max_length=100)
+    ordered = models.BooleanField(default=False)
+    max_attempts = models.PositiveIntegerField()
+    timeout_seconds = models.FloatField()
+    publishes = models.JSONField(default=list, blank=True)
+    registered_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="Gone from the code at the last migrate.")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "eventbus_subscription"
+        indexes = [models.Index(fields=["event_type"], name="eventbus_subscription_type")]
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class Delivery(models.Model):

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from . import doorbell
-from .models import Delivery, OutboxEvent
+from . import doorbell, store
+from .models import Delivery, OutboxEvent, Subscription
 
 State = Delivery.State
-OPEN_STATES = [State.PENDING, State.RUNNING, State.DEAD]
 
 
 @dataclass(frozen=True)
@@ -44,26 +43,56 @@ def status(now: datetime | None = None) -> Status:
 
 
 def dead_letters() -> QuerySet[Delivery]:
-    return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
+    return store.dead_letters()
 
 
 def retry(deliveries: QuerySet[Delivery]) -> int:
     """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
     with transaction.atomic():
-        count = deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
-            state=State.PENDING,
-            attempts=0,
-            available_at=timezone.now(),
-            finished_at=None,
-            claim_token=None,
-        )
-        transaction.on_commit(doorbell.kick, robust=True)
+        count = store.retry(deliveries, now=timezone.now())
+        transaction.on_commit(_wake_due_queues, robust=True)
     return count
 
 
 def discard(deliveries: QuerySet[Delivery]) -> int:
     """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
-    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=timezone.now())
+    return store.discard(deliveries, now=timezone.now())
+
+
+def replay(deliveries: QuerySet[Delivery]) -> int:
+    """Run finished deliveries again (the handler runs once more: contexts' services are idempotent)."""
+    with transaction.atomic():
+        count = store.replay(deliveries, now=timezone.now())
+        transaction.on_commit(_wake_due_queues, robust=True)
+    return count
+
+
+def backfill(subscriber: str, *, since: datetime) -> int:
+    """Deliver to ``subscriber`` the events of its type published since ``since`` that it never got."""
+    subscription = Subscription.objects.filter(id=subscriber, retired_at__isnull=True).first()
+    if subscription is None:
+        raise LookupError(f"no active subscriber {subscriber!r} in the topology (run migrate after deploying it)")
+    with transaction.atomic():
+        count = store.backfill(subscription, since=since, now=timezone.now())
+        transaction.on_commit(_wake_due_queues, robust=True)
+    return count
+
+
+def pause(subscriber: str, *, reason: str = "") -> bool:
+    """Stop handing out ``subscriber``'s deliveries: they wait, and spend no attempts, until resumed."""
+    return bool(store.pause(subscriber, reason=reason, now=timezone.now()))
+
+
+def resume(subscriber: str) -> bool:
+    with transaction.atomic():
+        found = bool(store.resume(subscriber))
+        transaction.on_commit(_wake_due_queues, robust=True)
+    return found
+
+
+def _wake_due_queues() -> None:
+    for queue in sorted(store.queues_with_due_work(timezone.now())):
+        doorbell.wake_queue(queue)
 
 
 def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
@@ -71,7 +100,7 @@ def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
     cutoff = timezone.now() - older_than
     finished = (
         OutboxEvent.objects.filter(time__lt=cutoff, dispatched_at__isnull=False)
-        .exclude(deliveries__state__in=OPEN_STATES)
+        .exclude(deliveries__state__in=store.OPEN_STATES)
         .order_by("id")
     )
     removed = 0

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import codec, conf, doorbell
-from .context import current_envelope
+from .context import current_envelope, current_subscriber
 from .envelope import Envelope
-from .errors import NotAnEvent, NotInTransaction
+from .errors import NotAnEvent, NotInTransaction, UndeclaredPublish
 from .event import Event
+from .subscribers import subscriber
 
 
 def publish(
@@ -39,8 +40,10 @@ def publish(
         raise NotInTransaction(
             "publish() must run inside transaction.atomic(), together with the state change it reports"
         )
-    now = timezone.now()
     cause = current_envelope()
+    if cause is not None and conf.check_publishes():
+        _check_declared(event)
+    now = timezone.now()
     envelope = codec.envelope_for(
         event,
         source=conf.source(),
@@ -53,3 +56,11 @@ def publish(
     delay = (deliver_at - now).total_seconds() if deliver_at else 0.0
     doorbell.ring_after_commit(connection, delay=delay, event_type=event.event_type)
     return envelope
+
+
+def _check_declared(event: Event) -> None:
+    found = subscriber(current_subscriber())
+    if found is not None and event.event_type not in found.publishes_types:
+        raise UndeclaredPublish(
+            f"{found.id} published {event.event_type}, which its @subscribe(publishes=[...]) does not list"
+        )

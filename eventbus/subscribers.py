@@ -1,31 +1,50 @@
-"""The subscriber registry: who reacts to which event type, and with what delivery options."""
+"""The subscriber registry of this process: who reacts to which event, what it may publish, and how.
+
+The registry is what this process's code declares; ``eventbus.topology`` writes it to the
+``Subscription`` table, which is what every process sees and what the relay fans out from.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .backoff import Backoff
 from .errors import NotAnEvent, SubscriptionError
 from .event import Event
 
-Handler = Callable[[Any], None]
+Handler = Callable[..., None]
+Prepare = Callable[[Any], Any]
 H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True)
 class Subscriber:
+    """One reaction: ``handler(event)`` runs in the delivery's transaction.
+
+    With ``prepare``, ``prepare(event)`` runs first, outside any transaction (the call to the outside
+    world), and the handler receives its result: ``handler(event, prepared)``.
+    """
+
     id: str
     event_class: type[Event]
     handler: Handler
     max_attempts: int | None = None
     backoff: Backoff | None = None
     ordered: bool = False
+    publishes: tuple[type[Event], ...] = ()
+    queue: str = ""
+    timeout: float | None = None
+    prepare: Prepare | None = field(default=None, compare=False)
 
     @property
     def event_type(self) -> str:
         return self.event_class.event_type
+
+    @property
+    def publishes_types(self) -> list[str]:
+        return sorted({event_class.event_type for event_class in self.publishes})
 
 
 _by_id: dict[str, Subscriber] = {}
@@ -35,26 +54,54 @@ _by_type: dict[str, list[Subscriber]] = {}
 def subscribe(
     event_class: type[Event],
     *,
+    publishes: Iterable[type[Event]] = (),
     id: str | None = None,
+    queue: str | None = None,
     max_attempts: int | None = None,
     backoff: Backoff | None = None,
+    timeout: float | None = None,
     ordered: bool = False,
+    prepare: Prepare | None = None,
 ) -> Callable[[H], H]:
-    """Declare ``handler`` a subscriber of ``event_class``.
+    """Declare the decorated function a subscriber of ``event_class``.
 
+    ``publishes`` lists the events the reaction may publish (the map's handler → event edges).
     The id defaults to ``<app label>.<function name>`` (``payments.charge_order``) and must stay
-    stable: deliveries are recorded under it. ``ordered`` asks for per-key publish order.
+    stable: deliveries are recorded under it. ``queue`` (default: the app label) names the worker
+    queue that runs it; ``timeout`` (seconds, default ``EVENTBUS_HANDLER_TIMEOUT``) ends a hung
+    attempt as a failed one; ``ordered`` asks for per-key publish order; ``prepare`` is the
+    reaction's call to the outside world, made before its transaction.
     """
     if not (isinstance(event_class, type) and issubclass(event_class, Event)):
         raise NotAnEvent(f"subscribe() takes an Event subclass, not {event_class!r}")
+    published = tuple(publishes)
+    for published_class in published:
+        if not (isinstance(published_class, type) and issubclass(published_class, Event)):
+            raise NotAnEvent(f"publishes= takes Event subclasses, not {published_class!r}")
     if max_attempts is not None and max_attempts < 1:
         raise SubscriptionError("max_attempts must be at least 1")
+    if timeout is not None and timeout <= 0:
+        raise SubscriptionError("timeout must be positive")
     if backoff is not None and not isinstance(backoff, Backoff):
         raise SubscriptionError("backoff must be an eventbus.Backoff")
 
     def register(handler: H) -> H:
-        subscriber_id = id or f"{_owner(handler.__module__)}.{handler.__name__}"
-        _add(Subscriber(subscriber_id, event_class, handler, max_attempts, backoff, ordered))
+        owner = _owner(handler.__module__)
+        subscriber_id = id or f"{owner}.{handler.__name__}"
+        _add(
+            Subscriber(
+                subscriber_id,
+                event_class,
+                handler,
+                max_attempts,
+                backoff,
+                ordered,
+                published,
+                queue or owner,
+                timeout,
+                prepare,
+            )
+        )
         return handler
 
     return register
@@ -74,7 +121,7 @@ def _add(subscriber: Subscriber) -> None:
 
 
 def unsubscribe(subscriber_id: str) -> None:
-    """Remove a subscriber (for tests that register handlers of their own)."""
+    """Remove a subscriber from this process (for tests that register handlers of their own)."""
     subscriber = _by_id.pop(subscriber_id)
     _by_type[subscriber.event_type].remove(subscriber)
 

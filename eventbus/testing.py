@@ -6,16 +6,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from uuid import uuid4
 
 from django.utils import timezone
 
-from . import codec
-from .claims import claim_deliveries
+from . import codec, store, topology
 from .envelope import Envelope
 from .event import Event
 from .handling import process_claim
 from .models import Delivery, OutboxEvent
-from .relay import relay_batch
+from .subscribers import all_subscribers
 
 
 class Published(list[Envelope]):
@@ -41,30 +41,49 @@ def capture_published() -> Iterator[Published]:
     published.extend(codec.envelope_of(row) for row in OutboxEvent.objects.filter(id__gt=before).order_by("id"))
 
 
+def relay(limit: int = 100, *, now: datetime | None = None) -> int:
+    """Relay up to ``limit`` due events in this process (its subscribers written to the topology first)."""
+    topology.sync(authoritative=True)
+    relayed, _ = store.relay(limit, now=now or timezone.now())
+    return relayed.events
+
+
+def claim(limit: int = 100, *, now: datetime | None = None) -> store.Claim | None:
+    """Claim due deliveries of one of this process's subscribers, as a worker would."""
+    mine = store.claimable_subscribers(found.id for found in all_subscribers())
+    return store.claim(mine, limit, now=now or timezone.now(), token=uuid4())
+
+
 def run_pending(*, now: datetime | None = None, max_rounds: int = 1000) -> int:
     """Relay and handle everything due (at ``now``), in this process; returns how many handlers ran.
 
-    Works inside a test transaction, where on-commit doorbells never ring.
+    This process's subscribers are written to the topology first, as ``migrate`` would. Works
+    inside a test transaction, where on-commit wake-ups never ring.
     """
     handled = 0
     for _ in range(max_rounds):
-        relayed = relay_batch(100, now=now)
-        claim = claim_deliveries(100, now=now)
-        if claim is None and relayed.events == 0:
+        relayed = relay(now=now)
+        claimed = claim(now=now)
+        if claimed is None and relayed == 0:
             return handled
-        if claim is not None:
-            handled += process_claim(claim).handled
+        if claimed is not None:
+            handled += process_claim(claimed).handled
     raise RuntimeError(f"deliveries still due after {max_rounds} rounds: a handler keeps publishing?")
 
 
 def is_idle(*, correlation_id: str | None = None) -> bool:
-    """Nothing left to do: no due event undispatched, no delivery pending, running or dead."""
-    events = OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=timezone.now())
-    deliveries = Delivery.objects.exclude(state__in=[Delivery.State.DONE, Delivery.State.DISCARDED])
+    """Nothing left to do: no due event undispatched, no delivery pending, running or dead.
+
+    One statement, so one snapshot: two queries could miss work that moved from one table to the
+    other between them (a relay, or a handler that published).
+    """
+    events = store.due_events(timezone.now())
+    deliveries = Delivery.objects.filter(state__in=store.OPEN_STATES)
     if correlation_id is not None:
         events = events.filter(correlation_id=correlation_id)
         deliveries = deliveries.filter(event__correlation_id=correlation_id)
-    return not events.exists() and not deliveries.exists()
+    either = events.values_list("id", flat=True).union(deliveries.values_list("id", flat=True), all=True)
+    return not list(either[:1])
 
 
 def wait_until[T](condition: Callable[[], T], *, timeout: float = 30.0, what: str = "", interval: float = 0.05) -> T:

@@ -1,83 +1,101 @@
-"""What a worker does when the doorbell rings: relay, claim, handle, until nothing is due."""
+"""What a worker does when woken: relay the outbox, or handle one queue's deliveries, until nothing is due.
+
+Both loops work for at most ``EVENTBUS_PUMP_SECONDS`` and then hand over to a fresh task. When a
+round finds nothing, the loop opens its gate (``doorbell``) and looks once more, so anything that
+committed in between is either seen now or wakes it again.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from uuid import uuid4
 
-from django.db import transaction
 from django.utils import timezone
 
-from . import conf, doorbell
-from .claims import Claim, claim_deliveries
-from .handling import Processed, process_claim
-from .leases import release_expired_leases
-from .models import Delivery, OutboxEvent
-from .relay import relay_batch
+from . import conf, doorbell, store, tracing
+from .handling import process_claim
+from .subscribers import all_subscribers
 
 
-def drain() -> int:
-    """Work until nothing is due or the time budget is spent; returns how many handlers ran.
+def relay_outbox() -> int:
+    """Turn due outbox rows into deliveries and wake each queue that got some; returns events relayed."""
+    batch = conf.batch_size()
+    relayed_total = 0
 
-    While a pump works, the doorbell gate stays shut, so publishers do not send one task per
-    commit: the pump's next round picks their events up, and rounds grow with the load. Once a
-    round finds nothing, the pump opens the gate and looks once more, so anything that committed
-    in between is either seen now or rings again. A full round kicks one more pump so another
-    worker joins in; a spent budget hands the rest to a fresh task.
+    def round_() -> tuple[bool, bool]:
+        nonlocal relayed_total
+        now = timezone.now()
+        started = time.time_ns()
+        relayed, trace_contexts = store.relay(batch, now=now)
+        if relayed.events:
+            tracing.relayed(trace_contexts, events=relayed.events, start_time=started)
+        for queue in sorted(relayed.queues):
+            doorbell.ring_queue(queue)
+        relayed_total += relayed.events
+        return relayed.events > 0, relayed.events == batch
+
+    _work(round_, conf.queue(), wake=doorbell.wake_relay)
+    return relayed_total
+
+
+def deliver(queue: str) -> int:
+    """Claim and handle the due deliveries of this process's subscribers in ``queue``; returns attempts.
+
+    A claim holds one subscriber's deliveries; when more is due, another worker is woken before
+    this one starts handling, so a slow subscriber occupies one worker, not the queue.
     """
     batch = conf.batch_size()
-    deadline = time.monotonic() + conf.pump_seconds()
-    handled, helped, gate_open = 0, False, False
-    while time.monotonic() < deadline:
-        full, processed = _round(batch)
+    mine = [found.id for found in all_subscribers() if found.queue == queue]
+    handled, helped = 0, False
+
+    def round_() -> tuple[bool, bool]:
+        nonlocal handled, helped
+        claim = store.claim(store.claimable_subscribers(mine), batch, now=timezone.now(), token=uuid4())
+        if claim is None:
+            return False, False
+        if claim.more_due and not helped:
+            helped = doorbell.wake_queue(queue)
+        processed = process_claim(claim)
         handled += processed.handled
         if processed.soonest_retry is not None:
-            doorbell.kick(countdown=max((processed.soonest_retry - timezone.now()).total_seconds(), 0))
-        if full and not helped:
-            helped = doorbell.kick()
-        if processed.handled or full:
-            continue
-        if gate_open:
-            return handled
-        doorbell.open_gate()
-        gate_open = True
-    doorbell.kick()
+            countdown = max((processed.soonest_retry - timezone.now()).total_seconds(), 0)
+            doorbell.wake_queue(queue, countdown=countdown)
+        if processed.handed_back:
+            doorbell.wake_queue(queue)
+        return True, False
+
+    _work(round_, queue, wake=lambda: doorbell.wake_queue(queue))
     return handled
 
 
-def _round(batch: int) -> tuple[bool, Processed]:
-    """Relay and claim in one transaction, then handle what was leased; says if either was full.
+def _work(round_: Callable[[], tuple[bool, bool]], gate: str, *, wake: Callable[[], bool]) -> None:
+    """Run rounds until one finds nothing after the gate was opened, or the time budget is spent.
 
-    The claim looks for pending deliveries only when the relay found nothing to lease or left
-    ordered ones pending: due retries and re-driven leases have a kick of their own coming, which
-    finds the outbox empty and claims them.
+    A full round wakes one more task, so another worker joins in.
     """
-    token = uuid4()
-    with transaction.atomic():
-        relayed = relay_batch(batch, lease_to=token)
-        claimed = claim_deliveries(batch, token=token) if relayed.pending or not relayed.leased else None
-    leased = relayed.leased + (claimed.size if claimed else 0)
-    processed = process_claim(Claim(token, leased)) if leased else Processed(0, 0, None)
-    return relayed.events == batch or (claimed is not None and claimed.size == batch), processed
+    deadline = time.monotonic() + conf.pump_seconds()
+    helped, gate_open = False, False
+    while time.monotonic() < deadline:
+        found, full = round_()
+        if full and not helped:
+            helped = wake()
+        if found:
+            continue
+        if gate_open:
+            return
+        doorbell.open_gate(gate)
+        gate_open = True
+    wake()
 
 
-def deliver_now(delivery_ids: list[int]) -> int:
-    """Handle these deliveries if they are due; those done, leased or blocked are left alone."""
-    claim = claim_deliveries(len(delivery_ids), ids=delivery_ids)
-    return process_claim(claim).handled if claim else 0
-
-
-def sweep() -> bool:
-    """Re-drive expired leases and ring while anything is due; returns whether it rang."""
-    release_expired_leases()
-    if work_is_due():
-        return doorbell.kick()
-    return False
-
-
-def work_is_due() -> bool:
+def sweep() -> int:
+    """Re-drive expired leases and wake whatever has work due; returns how many wake-ups it sent."""
+    store.release_expired_leases()
     now = timezone.now()
-    return (
-        OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=now).exists()
-        or Delivery.objects.filter(state=Delivery.State.PENDING, available_at__lte=now).exists()
-    )
+    woken = 0
+    if store.due_events(now).exists():
+        woken += doorbell.wake_relay()
+    for queue in sorted(store.queues_with_due_work(now)):
+        woken += doorbell.wake_queue(queue)
+    return woken

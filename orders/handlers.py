@@ -12,17 +12,17 @@ def mark_order_paid(event: payments_events.PaymentSucceeded) -> None:
     services.order_mark_paid(order_id=event.order_id, amount=event.amount)
 
 
-@subscribe(payments_events.PaymentFailed)
+@subscribe(payments_events.PaymentFailed, publishes=[events.OrderCancelled])
 def cancel_declined_order(event: payments_events.PaymentFailed) -> None:
     services.order_cancel_unpaid(order_id=event.order_id, reason="payment_declined")
 
 
-@subscribe(events.PaymentDeadlineReached)
+@subscribe(events.PaymentDeadlineReached, publishes=[events.OrderCancellationRequested])
 def cancel_order_past_deadline(event: events.PaymentDeadlineReached) -> None:
     services.order_cancel_at_deadline(order_id=event.order_id)
 
 
-@subscribe(shipping_events.ShipmentCreated)
+@subscribe(shipping_events.ShipmentCreated, publishes=[events.OrderConfirmed])
 def confirm_order(event: shipping_events.ShipmentCreated) -> None:
     services.order_confirm(order_id=event.order_id, carrier_reference=event.carrier_reference)
 
@@ -32,7 +32,7 @@ def note_shipment_failure(event: shipping_events.ShipmentFailed) -> None:
     services.order_note_shipment_failed(order_id=event.order_id)
 
 
-@subscribe(shipping_events.ShipmentCancelled)
+@subscribe(shipping_events.ShipmentCancelled, publishes=[events.OrderCancelled])
 def cancel_order_on_request(event: shipping_events.ShipmentCancelled) -> None:
     services.order_cancel_requested(order_id=event.order_id)
 
@@ -47,6 +47,6 @@ def mark_order_shipped(event: shipping_events.ShipmentDispatched) -> None:
     services.order_mark_shipped(order_id=event.order_id)
 
 
-@subscribe(payments_events.PaymentRefunded)
+@subscribe(payments_events.PaymentRefunded, publishes=[events.OrderCancelled])
 def cancel_refunded_order(event: payments_events.PaymentRefunded) -> None:
     services.order_cancel_refunded(order_id=event.order_id, reason=event.reason, amount=event.amount)

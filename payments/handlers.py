@@ -4,14 +4,14 @@ from eventbus import Backoff, subscribe
 from orders import events as orders_events
 from shipping import events as shipping_events
 
-from . import services
+from . import events, services
 
 PROVIDER_RETRIES = Backoff(base_seconds=0.5, max_seconds=30)
 
 
-@subscribe(orders_events.OrderCreated, max_attempts=10, backoff=PROVIDER_RETRIES)
-def charge_order(event: orders_events.OrderCreated) -> None:
-    services.payment_charge(
+def call_provider(event: orders_events.OrderCreated) -> services.ProviderAnswer | None:
+    """Before the charge's transaction: the provider call, with the order's idempotency key."""
+    return services.payment_call_provider(
         order_id=event.order_id,
         customer_id=event.customer_id,
         amount=event.total,
@@ -21,11 +21,38 @@ def charge_order(event: orders_events.OrderCreated) -> None:
     )
 
 
-@subscribe(orders_events.OrderCancelled, max_attempts=10, backoff=PROVIDER_RETRIES)
-def refund_cancelled_order(event: orders_events.OrderCancelled) -> None:
-    services.payment_refund(order_id=event.order_id, reason="order_cancelled")
+def call_refund(event: orders_events.OrderCancelled | shipping_events.ShipmentFailed) -> str | None:
+    return services.payment_call_refund(order_id=event.order_id)
 
 
-@subscribe(shipping_events.ShipmentFailed, max_attempts=10, backoff=PROVIDER_RETRIES)
-def refund_unshippable_order(event: shipping_events.ShipmentFailed) -> None:
-    services.payment_refund(order_id=event.order_id, reason="shipping_failed")
+@subscribe(
+    orders_events.OrderCreated,
+    publishes=[events.PaymentSucceeded, events.PaymentFailed],
+    max_attempts=10,
+    backoff=PROVIDER_RETRIES,
+    prepare=call_provider,
+)
+def charge_order(event: orders_events.OrderCreated, answer: services.ProviderAnswer | None) -> None:
+    services.payment_record_charge(order_id=event.order_id, answer=answer)
+
+
+@subscribe(
+    orders_events.OrderCancelled,
+    publishes=[events.PaymentRefunded],
+    max_attempts=10,
+    backoff=PROVIDER_RETRIES,
+    prepare=call_refund,
+)
+def refund_cancelled_order(event: orders_events.OrderCancelled, refund_id: str | None) -> None:
+    services.payment_record_refund(order_id=event.order_id, reason="order_cancelled", refund_id=refund_id)
+
+
+@subscribe(
+    shipping_events.ShipmentFailed,
+    publishes=[events.PaymentRefunded],
+    max_attempts=10,
+    backoff=PROVIDER_RETRIES,
+    prepare=call_refund,
+)
+def refund_unshippable_order(event: shipping_events.ShipmentFailed, refund_id: str | None) -> None:
+    services.payment_record_refund(order_id=event.order_id, reason="shipping_failed", refund_id=refund_id)

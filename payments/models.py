@@ -5,7 +5,7 @@ from django.db import models
 
 class Payment(models.Model):
     class Status(models.TextChoices):
-        CHARGING = "charging"  # only inside the charging transaction; never committed
+        CHARGING = "charging"  # the provider has been asked; its answer is not recorded yet
         CAPTURED = "captured"
         FAILED = "failed"
         REFUNDED = "refunded"

@@ -1,19 +1,23 @@
 """Payment commands: charge an order once, refund it once; each publishes what happened.
 
-One Payment row per order is the lock that serialises everything that happens to its money: a
-charge and a cancellation that race are applied one after the other, whatever order they arrive in.
+One Payment row per order serialises everything that happens to its money. A charge and a refund
+each have two steps: the call to the provider (``payment_call_*``, made outside the delivery's
+transaction, with an idempotency key) and the record of its answer (``payment_record_*``, inside
+it). A charge takes the row (``charging``) before it calls; a cancellation that finds a charge in
+flight retries until it is settled, then refunds it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
 
-from eventbus import publish
+from eventbus import RetryAfter, publish
 
 from . import events
 from .gateway import Declined, gateway
@@ -22,6 +26,7 @@ from .models import Payment, Refund
 log = logging.getLogger(__name__)
 
 Status = Payment.Status
+CHARGE_IN_FLIGHT_RETRY_SECONDS = 2.0
 
 
 def charge_key(order_id: UUID) -> str:
@@ -32,55 +37,106 @@ def refund_key(order_id: UUID) -> str:
     return f"order-{order_id}-refund"
 
 
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """What the provider said to a charge: a charge id, or the reason it declined."""
+
+    charge_id: str = ""
+    declined: str = ""
+
+
 def payment_charge(
     *, order_id: UUID, customer_id: int, amount: Decimal, currency: str, token: str, pay_before: datetime
 ) -> Payment | None:
-    """Charge an order unless it already was, or was cancelled before we got to it.
+    """Charge an order unless it already was, or was cancelled before we got to it (both steps)."""
+    answer = payment_call_provider(
+        order_id=order_id, customer_id=customer_id, amount=amount, currency=currency, token=token, pay_before=pay_before
+    )
+    return payment_record_charge(order_id=order_id, answer=answer)
 
-    A transient provider failure propagates, so the bus retries; the idempotency key makes the
-    retry return the first charge rather than take the money twice.
+
+def payment_call_provider(
+    *, order_id: UUID, customer_id: int, amount: Decimal, currency: str, token: str, pay_before: datetime
+) -> ProviderAnswer | None:
+    """Outside any long transaction: take the order's payment row, then ask the provider to charge.
+
+    None when there is nothing to charge: charged or failed already, or voided by a cancellation
+    that came first. A transient provider failure propagates, so the bus retries; the idempotency
+    key makes the retry return the first charge rather than take the money twice.
     """
     with transaction.atomic():
-        # Insert first: a cancellation racing us waits on this row, or we wait on its tombstone.
-        payment, created = Payment.objects.select_for_update().get_or_create(
+        # Insert first: a cancellation that comes now finds a charge in flight and waits for it.
+        payment, created = Payment.objects.get_or_create(
             order_id=order_id,
             defaults={"status": Status.CHARGING, "amount": amount, "currency": currency, "customer_id": customer_id},
         )
         if not created:
             _remember_customer(payment, customer_id)
-            return None
-        try:
-            charge = gateway().charge(
-                token=token,
-                amount=amount,
-                currency=currency,
-                idempotency_key=charge_key(order_id),
-                pay_before=pay_before,
-            )
-        except Declined as error:
-            log.info("charge for order %s declined: %s", order_id, error)
-            payment.status, payment.failure_reason = Status.FAILED, str(error)
-            payment.save(update_fields=["status", "failure_reason", "updated_at"])
-            publish(events.PaymentFailed(order_id=order_id, reason=str(error)), key=order_id)
+            if payment.status != Status.CHARGING:
+                return None
+    try:
+        charge = gateway().charge(
+            token=token, amount=amount, currency=currency, idempotency_key=charge_key(order_id), pay_before=pay_before
+        )
+    except Declined as error:
+        return ProviderAnswer(declined=str(error))
+    return ProviderAnswer(charge_id=charge.charge_id)
+
+
+def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> Payment | None:
+    """Record the provider's answer and announce it; a no-op if it was recorded already."""
+    if answer is None:
+        return None
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(order_id=order_id)
+        if payment.status != Status.CHARGING:
             return payment
-        payment.status, payment.provider_charge_id = Status.CAPTURED, charge.charge_id
+        if answer.declined:
+            log.info("charge for order %s declined: %s", order_id, answer.declined)
+            payment.status, payment.failure_reason = Status.FAILED, answer.declined
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
+            publish(events.PaymentFailed(order_id=order_id, reason=answer.declined), key=order_id)
+            return payment
+        payment.status, payment.provider_charge_id = Status.CAPTURED, answer.charge_id
         payment.save(update_fields=["status", "provider_charge_id", "updated_at"])
-        log.info("captured %s %s for order %s (charge %s)", amount, currency, order_id, charge.charge_id)
-        publish(events.PaymentSucceeded(order_id=order_id, amount=amount, currency=currency), key=order_id)
+        log.info(
+            "captured %s %s for order %s (charge %s)", payment.amount, payment.currency, order_id, answer.charge_id
+        )
+        publish(
+            events.PaymentSucceeded(order_id=order_id, amount=payment.amount, currency=payment.currency), key=order_id
+        )
     return payment
 
 
 def payment_refund(*, order_id: UUID, reason: str) -> Payment:
     """Give back a captured payment; if the order is not charged yet, make sure it never will be."""
+    return payment_record_refund(order_id=order_id, reason=reason, refund_id=payment_call_refund(order_id=order_id))
+
+
+def payment_call_refund(*, order_id: UUID) -> str | None:
+    """Outside any transaction: refund a captured payment at the provider; its refund id, or None."""
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None or payment.status != Status.CAPTURED:
+        _wait_for_charge_in_flight(payment)
+        return None
+    return gateway().refund(
+        charge_id=payment.provider_charge_id, amount=payment.amount, idempotency_key=refund_key(order_id)
+    )
+
+
+def payment_record_refund(*, order_id: UUID, reason: str, refund_id: str | None) -> Payment:
+    """Record a refund and announce it; with no payment yet, leave a tombstone so none is taken."""
     with transaction.atomic():
         payment, created = Payment.objects.select_for_update().get_or_create(
             order_id=order_id, defaults={"status": Status.VOIDED, "failure_reason": f"voided: {reason}"}
         )
-        if created or payment.status != Status.CAPTURED:
+        if created:
             return payment
-        refund_id = gateway().refund(
-            charge_id=payment.provider_charge_id, amount=payment.amount, idempotency_key=refund_key(order_id)
-        )
+        _wait_for_charge_in_flight(payment)
+        if payment.status != Status.CAPTURED:
+            return payment
+        if refund_id is None:
+            raise RetryAfter(0, "captured after the refund was prepared: refund it on the next attempt")
         Refund.objects.create(payment=payment, amount=payment.amount, provider_refund_id=refund_id, reason=reason)
         payment.status = Status.REFUNDED
         payment.save(update_fields=["status", "updated_at"])
@@ -89,6 +145,11 @@ def payment_refund(*, order_id: UUID, reason: str) -> Payment:
             key=order_id,
         )
     return payment
+
+
+def _wait_for_charge_in_flight(payment: Payment | None) -> None:
+    if payment is not None and payment.status == Status.CHARGING:
+        raise RetryAfter(CHARGE_IN_FLIGHT_RETRY_SECONDS, "a charge is in flight: refund once it is settled")
 
 
 def _remember_customer(payment: Payment, customer_id: int) -> None:

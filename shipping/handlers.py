@@ -4,7 +4,12 @@ from eventbus import Backoff, subscribe
 from orders import events as orders_events
 from payments import events as payments_events
 
-from . import services
+from . import events, services
+
+
+def call_carrier(event: payments_events.PaymentSucceeded) -> services.CarrierAnswer | None:
+    """Before the booking's transaction: the carrier call, with the order's idempotency key."""
+    return services.shipment_call_carrier(order_id=event.order_id)
 
 
 @subscribe(orders_events.OrderCreated)
@@ -14,16 +19,25 @@ def prepare_shipment(event: orders_events.OrderCreated) -> None:
     )
 
 
-@subscribe(payments_events.PaymentSucceeded, max_attempts=20, backoff=Backoff(base_seconds=0.1, max_seconds=5))
-def book_shipment(event: payments_events.PaymentSucceeded) -> None:
-    services.shipment_book(order_id=event.order_id)
+@subscribe(
+    payments_events.PaymentSucceeded,
+    publishes=[events.ShipmentCreated, events.ShipmentFailed],
+    max_attempts=20,
+    backoff=Backoff(base_seconds=0.1, max_seconds=5),
+    prepare=call_carrier,
+)
+def book_shipment(event: payments_events.PaymentSucceeded, answer: services.CarrierAnswer | None) -> None:
+    services.shipment_record_booking(order_id=event.order_id, answer=answer)
 
 
-@subscribe(orders_events.OrderCancellationRequested)
+@subscribe(
+    orders_events.OrderCancellationRequested,
+    publishes=[events.ShipmentCancelled, events.ShipmentCancellationRefused, events.ShipmentDispatched],
+)
 def answer_cancellation_request(event: orders_events.OrderCancellationRequested) -> None:
     services.shipment_cancel(order_id=event.order_id, answering_request=True)
 
 
-@subscribe(orders_events.OrderCancelled)
+@subscribe(orders_events.OrderCancelled, publishes=[events.ShipmentCancelled, events.ShipmentDispatched])
 def cancel_shipment(event: orders_events.OrderCancelled) -> None:
     services.shipment_cancel(order_id=event.order_id, answering_request=False)

@@ -6,6 +6,7 @@ order, its payment and its cancellation arrive in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -49,21 +50,54 @@ def shipment_prepare(*, order_id: UUID, customer_id: int, address: dict[str, Any
     return shipment
 
 
+@dataclass(frozen=True)
+class CarrierAnswer:
+    """What the carrier said to a booking: its reference, or why it does not serve the address."""
+
+    reference: str = ""
+    not_served: str = ""
+
+
 def shipment_book(*, order_id: UUID) -> Shipment:
+    """Book a paid order's parcel (both steps: the carrier's answer, then its record)."""
+    return shipment_record_booking(order_id=order_id, answer=shipment_call_carrier(order_id=order_id))
+
+
+def shipment_call_carrier(*, order_id: UUID) -> CarrierAnswer | None:
+    """Outside any transaction: book at the carrier, with the order's idempotency key.
+
+    None when there is nothing to book (booked, failed or cancelled already).
+    """
+    shipment = Shipment.objects.filter(order_id=order_id).first()
+    if shipment is None or shipment.address is None:
+        raise ShipmentNotReady(f"no address for order {order_id} yet")
+    if shipment.status != Status.AWAITING_PAYMENT:
+        return None
+    try:
+        reference = carrier().book(country=shipment.address["country"], idempotency_key=booking_key(order_id))
+    except NotServed as error:
+        return CarrierAnswer(not_served=str(error))
+    return CarrierAnswer(reference=reference)
+
+
+def shipment_record_booking(*, order_id: UUID, answer: CarrierAnswer | None) -> Shipment:
+    """Record the carrier's answer and announce it; a no-op if it was recorded already.
+
+    A cancellation that came while the carrier was asked wins: the booking is cancelled again at
+    the carrier (the one carrier call left in a transaction, on that rare path).
+    """
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().filter(order_id=order_id).first()
-        if shipment is None or shipment.address is None:
-            raise ShipmentNotReady(f"no address for order {order_id} yet")
-        if shipment.status != Status.AWAITING_PAYMENT:
+        shipment = Shipment.objects.select_for_update().get(order_id=order_id)
+        if answer is None or shipment.status != Status.AWAITING_PAYMENT:
+            if answer is not None and answer.reference and shipment.status == Status.CANCELLED:
+                carrier().cancel(reference=answer.reference)
             return shipment
-        try:
-            reference = carrier().book(country=shipment.address["country"], idempotency_key=booking_key(order_id))
-        except NotServed as error:
-            _set(shipment, Status.FAILED, failure_reason=str(error))
+        if answer.not_served:
+            _set(shipment, Status.FAILED, failure_reason=answer.not_served)
             publish(events.ShipmentFailed(order_id=order_id, reason="destination_not_served"), key=order_id)
             return shipment
-        _set(shipment, Status.BOOKED, carrier_reference=reference)
-        publish(events.ShipmentCreated(order_id=order_id, carrier_reference=reference), key=order_id)
+        _set(shipment, Status.BOOKED, carrier_reference=answer.reference)
+        publish(events.ShipmentCreated(order_id=order_id, carrier_reference=answer.reference), key=order_id)
     return shipment
 
 

@@ -41,6 +41,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
         "EVENTBUS_DOORBELL_REDIS_URL": settings.EVENTBUS_DOORBELL_REDIS_URL,
         "EVENTBUS_SWEEP_SECONDS": "0.5",
         "EVENTBUS_LEASE_SECONDS": "3",
+        "EVENTBUS_HANDLER_TIMEOUT": "2",
         "BUSAPP_FLAKY_LOG": str(tmp_path / "flaky.log"),
     }
 
@@ -50,9 +51,9 @@ def start_worker(transactional_db: None, tmp_path: Path, worker_env: dict[str, s
     """Start real ``celery worker`` processes (with beat by default); all are stopped afterwards."""
     started: list[Worker] = []
 
-    def start(*, concurrency: int = 2, beat: bool = True, **env: str) -> Worker:
+    def start(*, concurrency: int = 2, beat: bool = True, queues: str = "eventbus", **env: str) -> Worker:
         log = tmp_path / f"worker-{len(started)}.log"
-        worker = Worker(log=log, env={**worker_env, **env}, concurrency=concurrency, beat=beat)
+        worker = Worker(log=log, env={**worker_env, **env}, concurrency=concurrency, beat=beat, queues=queues)
         started.append(worker)
         return worker.start()
 

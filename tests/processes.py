@@ -40,6 +40,7 @@ class Worker:
     env: dict[str, str]
     concurrency: int = 2
     beat: bool = True
+    queues: str = "eventbus"
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> Worker:
@@ -53,7 +54,7 @@ class Worker:
             "-l",
             "info",
             "-Q",
-            "eventbus",
+            self.queues,
             "-c",
             str(self.concurrency),
             "--without-gossip",

@@ -22,3 +22,6 @@ SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "test-carrier.sqlite3")
 # The suite places many orders a minute; the throttle's own test sets a low rate for itself.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute", "login": "100000/minute"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A handler that publishes an event it did not declare fails, as in development.
+EVENTBUS_CHECK_PUBLISHES = True

@@ -25,3 +25,26 @@ class Hang(Event):
 
     event_type = "busapp.Hang"
     marker: str
+
+
+class Doom(Event):
+    """Its handler kills its worker process when ``kill`` is set, and records otherwise."""
+
+    event_type = "busapp.Doom"
+    n: int
+    kill: bool = False
+
+
+class Slow(Event):
+    """Two subscribers: one answers at once, one prepares for ``seconds`` on its first attempt."""
+
+    event_type = "busapp.Slow"
+    marker: str
+    seconds: float
+
+
+class Verdict(Event):
+    """Its handler raises what ``outcome`` names: "permanent", "retry-after", "ok"."""
+
+    event_type = "busapp.Verdict"
+    outcome: str

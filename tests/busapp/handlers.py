@@ -4,13 +4,22 @@ import os
 import time
 from pathlib import Path
 
-from eventbus import Backoff, current_envelope, subscribe
+from eventbus import Backoff, PermanentError, RetryAfter, current_envelope, subscribe
 from orders import events as orders_events
 
-from .events import Fanout, Hang, Ping, Sequenced
+from .events import Doom, Fanout, Hang, Ping, Sequenced, Slow, Verdict
 from .models import Effect, Switch
 
 FLAKY_LOG = Path(os.environ.get("BUSAPP_FLAKY_LOG", "var/busapp-flaky.log"))
+# A process started with some handlers left out stands for a worker of an older release.
+LEFT_OUT = set(os.environ.get("BUSAPP_LEAVE_OUT", "").split(","))
+
+
+def subscribe_unless_left_out(*args: object, **options: object):
+    def register(handler):
+        return handler if handler.__name__ in LEFT_OUT else subscribe(*args, **options)(handler)
+
+    return register
 
 
 def record(subscriber: str, n: int) -> None:
@@ -19,7 +28,7 @@ def record(subscriber: str, n: int) -> None:
     Effect.objects.create(subscriber=subscriber, event_id=envelope.id, key=envelope.subject, n=n)
 
 
-@subscribe(Ping)
+@subscribe_unless_left_out(Ping)
 def record_ping(event: Ping) -> None:
     record("busapp.record_ping", event.n)
 
@@ -60,3 +69,36 @@ def audit_cancellation(event: orders_events.OrderCancelled) -> None:
     if Switch.objects.filter(name="audit-broken").exists():
         raise RuntimeError(f"audit trail unavailable for order {event.order_id}")
     record("busapp.audit_cancellation", 0)
+
+
+@subscribe(Doom, max_attempts=3)
+def doom_or_record(event: Doom) -> None:
+    if event.kill:
+        os._exit(1)
+    record("busapp.doom_or_record", event.n)
+
+
+@subscribe(Slow)
+def answer_at_once(event: Slow) -> None:
+    record("busapp.answer_at_once", 0)
+
+
+def sleep_the_first_time(event: Slow) -> None:
+    marker = Path(event.marker)
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(event.seconds)
+
+
+@subscribe(Slow, prepare=sleep_the_first_time)
+def answer_after_preparing(event: Slow, prepared: None) -> None:
+    record("busapp.answer_after_preparing", 0)
+
+
+@subscribe(Verdict, max_attempts=5)
+def judge(event: Verdict) -> None:
+    if event.outcome == "permanent":
+        raise PermanentError("this event can never be handled")
+    if event.outcome == "retry-after":
+        raise RetryAfter(120, "the provider asked us to come back in two minutes")
+    record("busapp.judge", 0)

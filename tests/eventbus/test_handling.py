@@ -6,12 +6,10 @@ import pytest
 from django.utils import timezone
 
 from eventbus import publish
-from eventbus.claims import claim_deliveries
 from eventbus.handling import process_claim
-from eventbus.leases import release_expired_leases
 from eventbus.models import Delivery, OutboxEvent
-from eventbus.relay import relay_batch
-from eventbus.testing import run_pending
+from eventbus.store import release_expired_leases
+from eventbus.testing import claim, relay, run_pending
 from tests.busapp.events import Fanout, Ping
 from tests.busapp.models import Effect, Switch
 
@@ -86,30 +84,32 @@ def test_a_stored_payload_that_no_longer_parses_is_dead_lettered():
     assert "does not parse" in dead.last_error
 
 
-def test_a_delivery_for_a_subscriber_that_is_gone_is_dead_lettered():
+def test_a_delivery_for_a_subscriber_this_process_lacks_waits_for_one_that_has_it():
     publish(Ping(n=1), key="k")
-    relay_batch(10)
+    relay(10)
     Delivery.objects.update(subscriber="busapp.removed_handler")
     run_pending()
-    assert delivery_of("busapp.removed_handler").state == State.DEAD
+    waiting = delivery_of("busapp.removed_handler")
+    assert (waiting.state, waiting.attempts) == (State.PENDING, 0)
+    assert not Effect.objects.exists()
 
 
 def test_a_claim_handled_twice_has_one_effect():
     publish(Ping(n=1), key="k")
-    relay_batch(10)
-    claim = claim_deliveries(10)
-    assert process_claim(claim).handled == 1
-    assert process_claim(claim).handled == 0
+    relay(10)
+    claimed = claim(10)
+    assert process_claim(claimed).handled == 1
+    assert process_claim(claimed).handled == 0
     assert Effect.objects.count() == 1
 
 
 def test_a_stale_claim_whose_lease_was_re_driven_is_skipped():
     publish(Ping(n=1), key="k")
-    relay_batch(10)
-    stale = claim_deliveries(10)
+    relay(10)
+    stale = claim(10)
     later = timezone.now() + timedelta(hours=1)
     assert release_expired_leases(now=later) == 1
-    fresh = claim_deliveries(10, now=later)
+    fresh = claim(10, now=later)
     assert process_claim(stale).handled == 0
     assert process_claim(fresh).handled == 1
     assert Effect.objects.count() == 1
@@ -118,9 +118,9 @@ def test_a_stale_claim_whose_lease_was_re_driven_is_skipped():
 
 def test_a_lease_that_expires_on_the_last_attempt_dead_letters_the_delivery():
     publish(Fanout(n=1), key="k")
-    relay_batch(10)
+    relay(10)
     Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(attempts=3)
-    claim_deliveries(10)
+    claim(10)
     release_expired_leases(now=timezone.now() + timedelta(hours=1))
     dead = delivery_of("busapp.fail_until_fixed")
     assert dead.state == State.DEAD
@@ -132,7 +132,7 @@ def test_a_handler_publishing_inherits_correlation_and_causation():
     from eventbus import subscribe
     from eventbus.subscribers import unsubscribe
 
-    @subscribe(Ping, id="tests.echo")
+    @subscribe(Ping, id="tests.echo", publishes=[Ping])
     def echo(event: Ping) -> None:
         if event.n == 1:
             publish(Ping(n=2), key="other")

@@ -6,11 +6,9 @@ import pytest
 from django.utils import timezone
 
 from eventbus import operations, publish
-from eventbus.claims import claim_deliveries
 from eventbus.handling import process_claim
 from eventbus.models import Delivery
-from eventbus.relay import relay_batch
-from eventbus.testing import run_pending
+from eventbus.testing import claim, relay, run_pending
 from tests.busapp.events import Sequenced
 from tests.busapp.models import Effect
 
@@ -32,25 +30,25 @@ def claimed_numbers(claim) -> list[tuple[str, int]]:
 def test_only_the_head_of_each_key_is_claimed():
     publish_sequence("a", 3)
     publish_sequence("b", 3)
-    relay_batch(100)
-    claim = claim_deliveries(100)
-    assert claimed_numbers(claim) == [("a", 0), ("b", 0)]
-    assert claim_deliveries(100) is None
-    process_claim(claim)
-    assert claimed_numbers(claim_deliveries(100)) == [("a", 1), ("b", 1)]
+    relay(100)
+    claimed = claim(100)
+    assert claimed_numbers(claimed) == [("a", 0), ("b", 0)]
+    assert claim(100) is None
+    process_claim(claimed)
+    assert claimed_numbers(claim(100)) == [("a", 1), ("b", 1)]
 
 
 def test_an_undispatched_earlier_event_holds_back_a_later_delivery():
     publish_sequence("a", 1)
-    relay_batch(100)
+    relay(100)
     first = Delivery.objects.get()
     Delivery.objects.all().delete()
     publish_sequence("a", 1)
-    relay_batch(100)
+    relay(100)
     from eventbus.models import OutboxEvent
 
     OutboxEvent.objects.filter(id=first.event_id).update(dispatched_at=None)
-    assert claim_deliveries(100) is None
+    assert claim(100) is None
 
 
 def test_handled_in_publish_order_per_key():
@@ -65,17 +63,17 @@ def test_handled_in_publish_order_per_key():
 def test_a_dead_letter_parks_its_key_until_discarded():
     publish_sequence("a", 2)
     publish_sequence("b", 1)
-    relay_batch(100)
+    relay(100)
     head = Delivery.objects.get(key="a", event__data={"n": 0})
     head.state = State.DEAD
     head.save()
-    assert claimed_numbers(claim_deliveries(100)) == [("b", 0)]
+    assert claimed_numbers(claim(100)) == [("b", 0)]
     operations.discard(Delivery.objects.filter(id=head.id))
-    assert claimed_numbers(claim_deliveries(100)) == [("a", 1)]
+    assert claimed_numbers(claim(100)) == [("a", 1)]
 
 
 def test_a_retry_waiting_for_its_backoff_holds_back_its_key():
     publish_sequence("a", 2)
-    relay_batch(100)
+    relay(100)
     Delivery.objects.filter(event__data={"n": 0}).update(available_at=timezone.now() + timedelta(minutes=1))
-    assert claim_deliveries(100) is None
+    assert claim(100) is None

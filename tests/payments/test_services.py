@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 from django.utils import timezone
 
+from eventbus import RetryAfter
 from eventbus.testing import capture_published
 from payments import services
 from payments.gateway import ProviderUnavailable, gateway
@@ -45,11 +46,38 @@ def test_a_declined_card_fails_the_payment():
     assert published.types() == ["payments.PaymentFailed"]
 
 
-def test_a_transient_provider_failure_leaves_nothing_behind_for_the_retry():
+def test_a_transient_provider_failure_leaves_the_charge_in_flight_for_the_retry():
+    order_id = uuid4()
+    for _ in range(2):
+        with pytest.raises(ProviderUnavailable):
+            charge(order_id, "tok_flaky")
+        assert Payment.objects.get(order_id=order_id).status == Status.CHARGING
+    with capture_published() as published:
+        charge(order_id, "tok_flaky")
+    assert Payment.objects.get(order_id=order_id).status == Status.CAPTURED
+    assert published.types() == ["payments.PaymentSucceeded"]
+    assert gateway().captures(services.charge_key(order_id)) == [Decimal("10.00")]
+
+
+def test_a_cancellation_that_finds_a_charge_in_flight_waits_for_it():
     order_id = uuid4()
     with pytest.raises(ProviderUnavailable):
         charge(order_id, "tok_flaky")
-    assert not Payment.objects.filter(order_id=order_id).exists()
+    with pytest.raises(RetryAfter, match="in flight"):
+        services.payment_refund(order_id=order_id, reason="order_cancelled")
+    with pytest.raises(ProviderUnavailable):
+        charge(order_id, "tok_flaky")
+    charge(order_id, "tok_flaky")
+    assert services.payment_refund(order_id=order_id, reason="order_cancelled").status == Status.REFUNDED
+
+
+def test_a_capture_recorded_after_the_refund_was_prepared_is_refunded_on_the_next_attempt():
+    order_id = uuid4()
+    refund_id = services.payment_call_refund(order_id=order_id)
+    charge(order_id)
+    with pytest.raises(RetryAfter, match="next attempt"):
+        services.payment_record_refund(order_id=order_id, reason="order_cancelled", refund_id=refund_id)
+    assert services.payment_refund(order_id=order_id, reason="order_cancelled").status == Status.REFUNDED
 
 
 def test_a_cancellation_that_arrives_first_voids_the_payment_and_the_charge_never_happens():

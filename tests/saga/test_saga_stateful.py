@@ -12,14 +12,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from eventbus import codec
-from eventbus.claims import claim_deliveries
 from eventbus.context import handling
 from eventbus.handling import process_claim
-from eventbus.leases import release_expired_leases
 from eventbus.models import Delivery, OutboxEvent
-from eventbus.relay import relay_batch
+from eventbus.store import release_expired_leases
 from eventbus.subscribers import subscriber
-from eventbus.testing import run_pending
+from eventbus.testing import claim, relay, run_pending
 from orders import services as orders_services
 from orders.models import Order, OrderLine
 from payments.models import Payment, Refund
@@ -60,10 +58,10 @@ class SagaMachine(RuleBasedStateMachine):
 
     @rule(batch=st.integers(min_value=1, max_value=5))
     def deliver_a_few(self, batch: int) -> None:
-        relay_batch(batch)
-        claim = claim_deliveries(batch)
-        if claim is not None:
-            process_claim(claim)
+        relay(batch)
+        claimed = claim(batch)
+        if claimed is not None:
+            process_claim(claimed)
 
     @rule(pick=st.integers(min_value=0, max_value=10_000))
     def deliver_a_done_delivery_again(self, pick: int) -> None:
@@ -74,14 +72,21 @@ class SagaMachine(RuleBasedStateMachine):
         delivery = Delivery.objects.select_related("event").get(id=done[pick % len(done)])
         found = subscriber(delivery.subscriber)
         envelope = codec.envelope_of(delivery.event)
-        with transaction.atomic(), handling(envelope):
-            found.handler(codec.decode(envelope, found.event_class))
+        event = codec.decode(envelope, found.event_class)
+        with handling(envelope):
+            if found.prepare is None:
+                with transaction.atomic():
+                    found.handler(event)
+                return
+            prepared = found.prepare(event)
+            with transaction.atomic():
+                found.handler(event, prepared)
 
     @precondition(lambda self: self.crashes < MOST_CRASHES)
     @rule(batch=st.integers(min_value=1, max_value=5))
     def crash_a_worker_after_its_claim(self, batch: int) -> None:
-        relay_batch(batch)
-        if claim_deliveries(batch) is not None:
+        relay(batch)
+        if claim(batch) is not None:
             self.crashes += 1
 
     def teardown(self) -> None:

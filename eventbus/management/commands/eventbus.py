@@ -1,22 +1,33 @@
-"""manage.py eventbus status | dlq list|retry|discard | purge --older-than | graph | schemas."""
+"""manage.py eventbus status | dlq list|retry|discard | replay | pause | resume | purge | graph | schemas."""
 
 from __future__ import annotations
 
 import re
 from argparse import ArgumentParser
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from eventbus import graph, operations, schemas
 from eventbus.flow import choreography
-from eventbus.models import Delivery
+from eventbus.models import Delivery, Subscription
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def moment(text: str) -> datetime:
+    """A point in time: ISO 8601 (timezone-aware) or a duration back from now (``2h``, ``7d``)."""
+    if DURATION.match(text):
+        return timezone.now() - duration(text)
+    parsed = parse_datetime(text)
+    if parsed is None or timezone.is_naive(parsed):
+        raise CommandError(f"--since takes an ISO time with a zone (2026-12-01T10:00Z) or a duration, not {text!r}")
+    return parsed
 
 
 def duration(text: str) -> timedelta:
@@ -27,7 +38,10 @@ def duration(text: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = "Operate the event bus: status, dead letters, purge, the choreography map, event schemas."
+    help = (
+        "Operate the event bus: status, dead letters, replay and backfill, pause and resume a subscriber, "
+        "purge, the choreography map, event schemas."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -37,6 +51,16 @@ class Command(BaseCommand):
         dlq.add_argument("ids", nargs="*", type=int, help="delivery ids (retry/discard)")
         dlq.add_argument("--all", action="store_true", help="every dead letter (retry/discard)")
         dlq.add_argument("--subscriber", help="only this subscriber's dead letters")
+        replay = actions.add_parser("replay", help="backfill a subscriber, or run chosen deliveries again")
+        replay.add_argument("--subscriber", help="with --since: deliver it the events it never got")
+        replay.add_argument("--since", type=moment, help="ISO time or a duration back from now (7d)")
+        replay.add_argument("--event", action="append", default=[], help="an event id: run its deliveries again")
+        replay.add_argument("--delivery", action="append", default=[], type=int, help="a delivery id to run again")
+        pause = actions.add_parser("pause", help="hold a subscriber's deliveries (they spend no attempts)")
+        pause.add_argument("subscriber")
+        pause.add_argument("--reason", default="", help="shown in status and admin")
+        resume = actions.add_parser("resume", help="hand a paused subscriber's deliveries out again")
+        resume.add_argument("subscriber")
         purge = actions.add_parser("purge", help="delete finished events older than a duration")
         purge.add_argument("--older-than", required=True, type=duration, help="e.g. 7d, 12h")
         draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
@@ -55,9 +79,12 @@ class Command(BaseCommand):
         self.stdout.write(f"outbox undispatched: {found.undispatched} (scheduled for later: {found.scheduled})")
         self.stdout.write(f"oldest pending age: {found.oldest_age_seconds(now):.1f}s")
         states = [state.value for state in Delivery.State]
-        self.stdout.write(f"{'subscriber':40} " + " ".join(f"{s:>9}" for s in states))
-        for subscriber, counts in sorted(found.counts.items()):
-            self.stdout.write(f"{subscriber:40} " + " ".join(f"{counts.get(s, 0):>9}" for s in states))
+        self.stdout.write(f"{'subscriber':40} " + " ".join(f"{s:>9}" for s in states) + "  note")
+        notes = _notes()
+        for subscriber in sorted(found.counts.keys() | notes.keys()):
+            counts = found.counts.get(subscriber, {})
+            row = f"{subscriber:40} " + " ".join(f"{counts.get(s, 0):>9}" for s in states)
+            self.stdout.write(f"{row}  {notes.get(subscriber, '')}".rstrip())
 
     def _dlq(self, options: dict[str, Any]) -> None:
         letters = operations.dead_letters()
@@ -76,6 +103,33 @@ class Command(BaseCommand):
             letters = letters.filter(id__in=options["ids"])
         changed = operations.retry(letters) if options["verb"] == "retry" else operations.discard(letters)
         self.stdout.write(f"{options['verb']}: {changed} deliver{'y' if changed == 1 else 'ies'}")
+
+    def _replay(self, options: dict[str, Any]) -> None:
+        if options["subscriber"] and options["since"]:
+            try:
+                created = operations.backfill(options["subscriber"], since=options["since"])
+            except LookupError as error:
+                raise CommandError(str(error)) from None
+            self.stdout.write(f"backfilled {created} deliveries to {options['subscriber']}")
+            return
+        if not options["event"] and not options["delivery"]:
+            raise CommandError("replay needs --subscriber S --since T, or --event ID / --delivery ID")
+        chosen = Delivery.objects.filter(id__in=options["delivery"]) | Delivery.objects.filter(
+            event__event_id__in=options["event"]
+        )
+        if options["subscriber"]:
+            chosen = chosen.filter(subscriber=options["subscriber"])
+        self.stdout.write(f"replaying {operations.replay(chosen)} deliveries")
+
+    def _pause(self, options: dict[str, Any]) -> None:
+        if not operations.pause(options["subscriber"], reason=options["reason"]):
+            raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
+        self.stdout.write(f"paused {options['subscriber']}")
+
+    def _resume(self, options: dict[str, Any]) -> None:
+        if not operations.resume(options["subscriber"]):
+            raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
+        self.stdout.write(f"resumed {options['subscriber']}")
 
     def _purge(self, options: dict[str, Any]) -> None:
         removed = operations.purge(options["older_than"])
@@ -96,3 +150,16 @@ class Command(BaseCommand):
         if findings:
             raise CommandError(f"{len(findings)} event schema problem(s)")
         self.stdout.write(f"{len(schemas.published_events())} event schemas match their models")
+
+
+def _notes() -> dict[str, str]:
+    """What an operator should know of a subscriber beyond its counts: paused, or gone from the code."""
+    notes = {}
+    for row in Subscription.objects.exclude(paused_at__isnull=True, retired_at__isnull=True):
+        if row.retired_at is not None:
+            notes[row.id] = "RETIRED: gone from the code; its open deliveries wait"
+        else:
+            notes[row.id] = f"PAUSED since {row.paused_at:%Y-%m-%d %H:%M:%S}" + (
+                f": {row.paused_reason}" if row.paused_reason else ""
+            )
+    return notes

@@ -1,0 +1,341 @@
+"""Every query, lock and state change of the outbox and the deliveries, in one place.
+
+The delivery state machine (docs/eventbus.md mirrors it):
+
+| from | to | by |
+| --- | --- | --- |
+| (new) | pending | ``relay``, ``backfill`` |
+| pending | running | ``claim`` (an attempt is counted, a lease taken) |
+| running | done | ``start_handling`` inside the handler's transaction (it commits with the effects) |
+| running | pending | ``fail`` with a retry, ``hand_back`` (never started), ``release_expired_leases`` |
+| running | dead | ``fail`` without attempts left, ``release_expired_leases`` on the last attempt |
+| dead | pending | ``retry`` |
+| dead | discarded | ``discard`` |
+| done, dead, discarded | pending | ``replay`` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from . import conf
+from .models import Delivery, OutboxEvent, Subscription
+
+State = Delivery.State
+# A dead letter holds back later deliveries of its key until it is retried or discarded.
+BLOCKING_STATES = [State.PENDING, State.RUNNING, State.DEAD]
+OPEN_STATES = BLOCKING_STATES
+FINISHED_STATES = [State.DONE, State.DISCARDED]
+
+
+@dataclass(frozen=True)
+class Relayed:
+    events: int
+    queues: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Deliveries of one subscriber leased to ``token``, in the order they are to be handled."""
+
+    token: UUID
+    subscriber: str
+    ids: tuple[int, ...]
+    more_due: bool
+
+
+# -- what is due ------------------------------------------------------------------------------
+
+
+def due_events(now: datetime) -> QuerySet[OutboxEvent]:
+    """Outbox rows waiting for the relay: not dispatched, and their delivery time has come."""
+    return OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=now)
+
+
+def due_deliveries(now: datetime) -> QuerySet[Delivery]:
+    """Deliveries waiting for a worker: pending, and their retry time has come.
+
+    An ordered delivery is due only when it heads its (subscriber, key) queue: no earlier delivery
+    of that key is still open and no earlier event of that key is waiting in the outbox.
+    """
+    earlier_open = Delivery.objects.filter(
+        ordered=True,
+        subscriber=OuterRef("subscriber"),
+        key=OuterRef("key"),
+        event_id__lt=OuterRef("event_id"),
+        state__in=BLOCKING_STATES,
+    )
+    earlier_in_outbox = due_events(now).filter(key=OuterRef("key"), id__lt=OuterRef("event_id"))
+    return Delivery.objects.filter(state=State.PENDING, available_at__lte=now).filter(
+        Q(ordered=False) | (~Exists(earlier_open) & ~Exists(earlier_in_outbox))
+    )
+
+
+def queues_with_due_work(now: datetime) -> set[str]:
+    subscribers = due_deliveries(now).values("subscriber").distinct()
+    return set(Subscription.objects.filter(id__in=subscribers).values_list("queue", flat=True))
+
+
+# -- relay ------------------------------------------------------------------------------------
+
+
+def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]:
+    """Turn up to ``limit`` due outbox rows into one pending delivery per subscription.
+
+    Fan-out reads the Subscription table (retired subscribers excluded), never this process's
+    imports. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so relays run side by side; the
+    unique (event, subscriber) constraint makes a repeat harmless. Also returns the rows' trace
+    contexts, for the relay's span.
+    """
+    with transaction.atomic(savepoint=False):
+        rows = list(
+            due_events(now)
+            .select_for_update(skip_locked=True)
+            .order_by("deliver_at", "id")
+            .values_list("id", "type", "key", "traceparent", "tracestate")[:limit]
+        )
+        if not rows:
+            return Relayed(0, frozenset()), []
+        subscriptions = _active_subscriptions({row[1] for row in rows})
+        deliveries = [
+            Delivery(
+                event_id=event_id,
+                subscriber=found.id,
+                key=key,
+                ordered=found.ordered,
+                available_at=now,
+                created_at=now,
+            )
+            for event_id, event_type, key, *_ in rows
+            for found in subscriptions.get(event_type, [])
+        ]
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(dispatched_at=now)
+    queues = frozenset(found.queue for row in rows for found in subscriptions.get(row[1], []))
+    return Relayed(len(rows), queues), [(row[3], row[4]) for row in rows]
+
+
+def _active_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]]:
+    found: dict[str, list[Subscription]] = {}
+    for row in Subscription.objects.filter(event_type__in=event_types, retired_at__isnull=True).order_by("id"):
+        found.setdefault(row.event_type, []).append(row)
+    return found
+
+
+# -- claim and handle ------------------------------------------------------------------------
+
+
+def claimable_subscribers(candidates: Iterable[str]) -> list[str]:
+    """Those of ``candidates`` (this process's subscribers of one queue) that are not paused."""
+    candidates = list(candidates)
+    paused = set(Subscription.objects.filter(id__in=candidates, paused_at__isnull=False).values_list("id", flat=True))
+    return [subscriber for subscriber in candidates if subscriber not in paused]
+
+
+def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> Claim | None:
+    """Lease up to ``limit`` due deliveries of one of ``subscribers`` to ``token``; one attempt each.
+
+    The subscriber is the one whose delivery has waited longest, so subscribers take turns, and a
+    slow one occupies one worker while another worker claims the next subscriber's work. Rows that
+    other workers hold are skipped.
+    """
+    if not subscribers:
+        return None
+    with transaction.atomic(savepoint=False):
+        picked = list(
+            due_deliveries(now)
+            .filter(subscriber__in=subscribers)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("available_at", "id")
+            .values_list("id", "subscriber")[:limit]
+        )
+        if not picked:
+            return None
+        subscriber = picked[0][1]
+        ids = tuple(id for id, owner in picked if owner == subscriber)
+        Delivery.objects.filter(id__in=ids).update(
+            state=State.RUNNING,
+            attempts=F("attempts") + 1,
+            claim_token=token,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
+        )
+    return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit)
+
+
+def claimed(delivery_id: int, token: UUID) -> Delivery | None:
+    """A delivery still leased to ``token``, with its event; None if it was re-driven or finished."""
+    return (
+        Delivery.objects.select_related("event").filter(id=delivery_id, claim_token=token, state=State.RUNNING).first()
+    )
+
+
+def start_handling(delivery_id: int, token: UUID) -> bool:
+    """Inside the handler's transaction: mark the delivery done, so it commits with the effects.
+
+    The UPDATE also locks the row and proves the claim; False means the lease was re-driven
+    elsewhere (or it is finished), and the caller must not run the handler.
+    """
+    return bool(
+        Delivery.objects.filter(id=delivery_id, claim_token=token, state=State.RUNNING).update(
+            state=State.DONE, finished_at=timezone.now(), lease_expires_at=None
+        )
+    )
+
+
+def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
+    """After a batch: when each finished delivery's handler ended and how long it ran."""
+    if not durations:
+        return
+    Delivery.objects.filter(id__in=durations).update(
+        duration_ms=Case(
+            *[When(id=id, then=Value(ms)) for id, (_, ms) in durations.items()], output_field=FloatField()
+        ),
+        finished_at=Case(*[When(id=id, then=Value(at)) for id, (at, _) in durations.items()]),
+    )
+
+
+def fail(
+    delivery_id: int,
+    token: UUID,
+    *,
+    error: str,
+    trace: str,
+    retry_at: datetime | None,
+    duration_ms: float | None,
+) -> bool:
+    """A failed attempt: pending again at ``retry_at``, or dead when that is None."""
+    fields = {"last_error": error, "last_traceback": trace, "duration_ms": duration_ms, "lease_expires_at": None}
+    if retry_at is None:
+        fields |= {"state": State.DEAD, "finished_at": timezone.now()}
+    else:
+        fields |= {"state": State.PENDING, "available_at": retry_at}
+    return bool(Delivery.objects.filter(id=delivery_id, claim_token=token, state=State.RUNNING).update(**fields))
+
+
+def hand_back(ids: Iterable[int], token: UUID, *, now: datetime) -> int:
+    """Return claimed deliveries that were never started: due now, their attempt given back."""
+    return Delivery.objects.filter(id__in=list(ids), claim_token=token, state=State.RUNNING).update(
+        state=State.PENDING, attempts=F("attempts") - 1, available_at=now, lease_expires_at=None, claim_token=None
+    )
+
+
+def release_expired_leases(limit: int = 1000, *, now: datetime | None = None) -> int:
+    """Re-drive running deliveries whose lease ran out; rows a live worker still locks are skipped.
+
+    A claim is handled in order, each delivery in its own transaction, so of a lost claim's
+    deliveries still running, the first was being handled when the worker died: it keeps its
+    attempt (a handler that kills its worker every time ends up dead-lettered); the others never
+    started, and get theirs back.
+    """
+    now = now or timezone.now()
+    limits = dict(Subscription.objects.values_list("id", "max_attempts"))
+    released = 0
+    with transaction.atomic():
+        expired = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=State.RUNNING, lease_expires_at__lt=now)
+            .order_by("claim_token", "available_at", "id")[:limit]
+        )
+        for _token, claimed_together in groupby(expired, key=lambda delivery: delivery.claim_token):
+            lost, *never_started = claimed_together
+            hand_back([delivery.id for delivery in never_started], lost.claim_token, now=now)
+            _release_lost(lost, now, limits.get(lost.subscriber) or conf.max_attempts())
+            released += 1 + len(never_started)
+    return released
+
+
+def _release_lost(delivery: Delivery, now: datetime, max_attempts: int) -> None:
+    error = f"lease expired during attempt {delivery.attempts}: the worker was lost"
+    if delivery.attempts >= max_attempts:
+        fields = {"state": State.DEAD, "finished_at": now}
+    else:
+        fields = {"state": State.PENDING, "available_at": now}
+    Delivery.objects.filter(id=delivery.id).update(last_error=error, lease_expires_at=None, claim_token=None, **fields)
+
+
+# -- operators --------------------------------------------------------------------------------
+
+
+def dead_letters() -> QuerySet[Delivery]:
+    return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
+
+
+def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
+    return deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
+        state=State.PENDING, attempts=0, available_at=now, finished_at=None, claim_token=None
+    )
+
+
+def discard(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
+    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=now)
+
+
+def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Run finished deliveries again, with fresh attempts; open ones are left as they are."""
+    return deliveries.filter(state__in=[State.DONE, State.DEAD, State.DISCARDED]).update(
+        state=State.PENDING,
+        attempts=0,
+        available_at=now,
+        finished_at=None,
+        claim_token=None,
+        last_error="",
+        last_traceback="",
+    )
+
+
+def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> int:
+    """Create the deliveries ``subscription`` lacks for its event type's events published since then."""
+    events = (
+        OutboxEvent.objects.filter(type=subscription.event_type, time__gte=since, dispatched_at__isnull=False)
+        .exclude(deliveries__subscriber=subscription.id)
+        .order_by("id")
+        .values_list("id", "key")
+    )
+    created = 0
+    for chunk in _chunks(events.iterator(chunk_size=1000), 1000):
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    event_id=event_id,
+                    subscriber=subscription.id,
+                    key=key,
+                    ordered=subscription.ordered,
+                    available_at=now,
+                    created_at=now,
+                )
+                for event_id, key in chunk
+            ],
+            ignore_conflicts=True,
+        )
+        created += len(chunk)
+    return created
+
+
+def pause(subscriber: str, *, reason: str, now: datetime) -> int:
+    return Subscription.objects.filter(id=subscriber).update(paused_at=now, paused_reason=reason)
+
+
+def resume(subscriber: str) -> int:
+    return Subscription.objects.filter(id=subscriber).update(paused_at=None, paused_reason="")
+
+
+def _chunks[T](items: Iterable[T], size: int) -> Iterable[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
