@@ -52,7 +52,7 @@ def process_claim(claim: Claim) -> Processed:
     handed_back = 0
     for index, delivery_id in enumerate(claim.ids):
         if index and time.monotonic() > budget_ends:
-            handed_back = store.hand_back(claim.ids[index:], claim.token, now=timezone.now())
+            handed_back = store.hand_back(claim.ids[index:], claim.token, now=_now(claim))
             break
         attempts.append(_attempt(delivery_id, claim))
     finished = [a for a in attempts if a.outcome == "handled" and a.ended_at and a.duration_ms is not None]
@@ -117,7 +117,7 @@ def _failed(
 ) -> Attempt:
     message = f"{type(error).__name__}: {error}"
     trace = traceback.format_exc()
-    retry_at = _retry_time(delivery, found, error)
+    retry_at = _retry_time(delivery, found, error, _now(claim))
     if retry_at is None:
         log.error("delivery %s to %s dead after %s attempts: %s", delivery.id, found.id, delivery.attempts, message)
     else:
@@ -133,7 +133,12 @@ def _failed(
     return Attempt(delivery, "dead" if retry_at is None else "retry", started_at, None, duration_ms, retry_at)
 
 
-def _retry_time(delivery: Delivery, found: Subscriber, error: Exception) -> datetime | None:
+def _now(claim: Claim) -> datetime:
+    """The present, never before the claim's own time (tests claim at a simulated later time)."""
+    return max(timezone.now(), claim.claimed_at)
+
+
+def _retry_time(delivery: Delivery, found: Subscriber, error: Exception, now: datetime) -> datetime | None:
     """When to try again, or None to dead-letter: PermanentError and spent attempts end it."""
     if isinstance(error, PermanentError) or delivery.attempts >= (found.max_attempts or conf.max_attempts()):
         return None
@@ -141,4 +146,4 @@ def _retry_time(delivery: Delivery, found: Subscriber, error: Exception) -> date
         delay = error.seconds
     else:
         delay = (found.backoff or conf.backoff()).delay(delivery.attempts)
-    return timezone.now() + timedelta(seconds=delay)
+    return now + timedelta(seconds=delay)

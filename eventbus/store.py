@@ -50,6 +50,7 @@ class Claim:
     subscriber: str
     ids: tuple[int, ...]
     more_due: bool
+    claimed_at: datetime
 
 
 # -- what is due ------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
             started_at=now,
             lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
         )
-    return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit)
+    return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit, claimed_at=now)
 
 
 def claimed(delivery_id: int, token: UUID) -> Delivery | None:

@@ -28,6 +28,9 @@ PAYMENT_NEWS_AFTER: dict[str, set[str]] = {
 SHIPMENT_NEWS_AFTER: dict[str, set[str]] = {
     "": {ShipmentNews.BOOKED, ShipmentNews.FAILED, ShipmentNews.CANCELLED, ShipmentNews.DISPATCHED},
     ShipmentNews.BOOKED: {ShipmentNews.CANCELLED, ShipmentNews.DISPATCHED},
+    # A shipment that failed still answers a cancellation request with ShipmentCancelled; its
+    # failure is the final word, whichever of the two news arrives first.
+    ShipmentNews.CANCELLED: {ShipmentNews.FAILED},
 }
 
 
