@@ -52,6 +52,7 @@ def outbox_row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
         causation_id=envelope.causationid,
         traceparent=envelope.traceparent,
         tracestate=envelope.tracestate,
+        baggage=envelope.baggage,
         deliver_at=deliver_at,
     )
 
@@ -68,6 +69,7 @@ def envelope_of(row: OutboxEvent) -> Envelope:
         causationid=row.causation_id,
         traceparent=row.traceparent,
         tracestate=row.tracestate,
+        baggage=row.baggage,
         data=row.data,
     )
 
@@ -100,4 +102,4 @@ def decode(envelope: Envelope, wanted: type[Event]) -> Event:
 def _trace_context() -> dict[str, Any]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    return {name: carrier[name] for name in ("traceparent", "tracestate") if name in carrier}
+    return {name: carrier[name] for name in ("traceparent", "tracestate", "baggage") if name in carrier}

@@ -1,7 +1,8 @@
 """The envelope around an event; its attributes are CloudEvents 1.0 context attributes.
 
 ``subject`` is the partition key (the aggregate id), ``dataversion`` the event's schema version;
-``correlationid``, ``causationid``, ``traceparent`` and ``tracestate`` are extension attributes.
+``correlationid``, ``causationid``, ``traceparent``, ``tracestate`` and ``baggage`` (W3C Baggage) are
+extension attributes: the whole OpenTelemetry propagation context travels with the event.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Envelope(BaseModel):
     causationid: UUID | None = None
     traceparent: str = ""
     tracestate: str = ""
+    baggage: str = ""
     data: dict[str, Any]
 
     specversion: str = "1.0"

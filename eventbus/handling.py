@@ -50,11 +50,12 @@ def process_claim(claim: Claim) -> Processed:
     budget_ends = time.monotonic() + conf.batch_seconds()
     attempts: list[Attempt] = []
     handed_back = 0
+    deliveries = store.claimed(claim)
     for index, delivery_id in enumerate(claim.ids):
         if index and time.monotonic() > budget_ends:
             handed_back = store.hand_back(claim.ids[index:], claim.token, now=_now(claim))
             break
-        attempts.append(_attempt(delivery_id, claim))
+        attempts.append(_attempt(deliveries.get(delivery_id), delivery_id, claim))
     finished = [a for a in attempts if a.outcome == "handled" and a.ended_at and a.duration_ms is not None]
     store.record_durations({a.delivery.id: (a.ended_at, a.duration_ms) for a in finished})  # type: ignore[misc]
     metrics.count_attempts(attempts)
@@ -63,8 +64,7 @@ def process_claim(claim: Claim) -> Processed:
     return Processed(handled, min(retries, default=None), handed_back)
 
 
-def _attempt(delivery_id: int, claim: Claim) -> Attempt:
-    delivery = store.claimed(delivery_id, claim.token)
+def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attempt:
     found = subscriber(claim.subscriber)
     if delivery is None or found is None:
         return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")

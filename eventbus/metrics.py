@@ -13,13 +13,13 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .models import Delivery, OutboxEvent
+from . import store
+from .models import Delivery
 
 if TYPE_CHECKING:
     from .handling import Attempt
@@ -67,45 +67,26 @@ def count_attempts(attempts: Iterable[Attempt]) -> None:
 
 
 class BusState(Collector):
-    """Gauges read at scrape time, from the partial indexes the workers use."""
+    """Gauges read at scrape time, with the same definitions as ``eventbus status`` (``store.backlog``)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = timezone.now()
-        outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=now).aggregate(
-            rows=Count("id"), oldest=Min("deliver_at")
-        )
+        waiting = store.backlog(now, states=store.OPEN_STATES)
         yield GaugeMetricFamily(
-            "eventbus_outbox_undispatched", "Outbox rows due but not yet relayed", value=outbox["rows"]
+            "eventbus_outbox_undispatched", "Outbox rows due but not yet relayed", value=waiting.undispatched
         )
-        by_state = _open_deliveries()
         for state, name, text in [
             (State.PENDING, "eventbus_deliveries_pending", "Deliveries waiting to be handled (due or backing off)"),
             (State.RUNNING, "eventbus_deliveries_running", "Deliveries leased to a worker"),
             (State.DEAD, "eventbus_dead_letters", "Dead-lettered deliveries awaiting an operator"),
         ]:
             gauge = GaugeMetricFamily(name, text, labels=["subscriber"])
-            for subscriber, count in sorted(by_state.get(state, {}).items()):
-                gauge.add_metric([subscriber], count)
+            for subscriber, counts in sorted(waiting.counts.items()):
+                if state in counts:
+                    gauge.add_metric([subscriber], counts[state])
             yield gauge
-        oldest_pending = Delivery.objects.filter(state=State.PENDING, available_at__lte=now).aggregate(
-            t=Min("available_at")
-        )["t"]
-        oldest = min((t for t in (outbox["oldest"], oldest_pending) if t is not None), default=None)
         yield GaugeMetricFamily(
             "eventbus_oldest_pending_age_seconds",
             "Age of the oldest due work: an undispatched outbox row or a due delivery (0 when none)",
-            value=(now - oldest).total_seconds() if oldest else 0.0,
+            value=waiting.oldest_age_seconds(now),
         )
-
-
-def _open_deliveries() -> dict[str, dict[str, int]]:
-    rows = (
-        Delivery.objects.filter(state__in=[State.PENDING, State.RUNNING, State.DEAD])
-        .values("state", "subscriber")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    found: dict[str, dict[str, int]] = {}
-    for row in rows:
-        found.setdefault(row["state"], {})[row["subscriber"]] = row["n"]
-    return found

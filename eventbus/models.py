@@ -18,6 +18,7 @@ class OutboxEvent(models.Model):
     causation_id = models.UUIDField(null=True, blank=True)
     traceparent = models.CharField(max_length=100, blank=True, default="")
     tracestate = models.CharField(max_length=500, blank=True, default="")
+    baggage = models.CharField(max_length=8192, blank=True, default="")
     deliver_at = models.DateTimeField()
     dispatched_at = models.DateTimeField(null=True, blank=True)
 

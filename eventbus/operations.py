@@ -1,12 +1,11 @@
-"""Operator actions shared by the management command and the admin: status, dead letters, purge."""
+"""Operator actions shared by the management command and the admin: status, dead letters, replay, pause, purge."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import doorbell, store
@@ -15,31 +14,9 @@ from .models import Delivery, OutboxEvent, Subscription
 State = Delivery.State
 
 
-@dataclass(frozen=True)
-class Status:
-    undispatched: int
-    scheduled: int
-    oldest_undispatched: datetime | None
-    oldest_pending: datetime | None
-    counts: dict[str, dict[str, int]]
-
-    def oldest_age_seconds(self, now: datetime) -> float:
-        oldest = [t for t in (self.oldest_undispatched, self.oldest_pending) if t is not None]
-        return max((now - min(oldest)).total_seconds(), 0.0) if oldest else 0.0
-
-
-def status(now: datetime | None = None) -> Status:
-    now = now or timezone.now()
-    outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
-        due=Count("id", filter=Q(deliver_at__lte=now)),
-        scheduled=Count("id", filter=Q(deliver_at__gt=now)),
-        oldest=Min("time", filter=Q(deliver_at__lte=now)),
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for row in Delivery.objects.values("subscriber", "state").annotate(n=Count("id")).order_by("subscriber"):
-        counts.setdefault(row["subscriber"], {})[row["state"]] = row["n"]
-    oldest_pending = Delivery.objects.filter(state=State.PENDING).aggregate(t=Min("created_at"))["t"]
-    return Status(outbox["due"], outbox["scheduled"], outbox["oldest"], oldest_pending, counts)
+def status(now: datetime | None = None) -> store.Backlog:
+    """Everything that waits, every delivery by subscriber and state (``store.backlog``)."""
+    return store.backlog(now or timezone.now())
 
 
 def dead_letters() -> QuerySet[Delivery]:

@@ -23,7 +23,7 @@ from itertools import groupby
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, FloatField, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import conf
@@ -85,6 +85,41 @@ def queues_with_due_work(now: datetime) -> set[str]:
     return set(Subscription.objects.filter(id__in=subscribers).values_list("queue", flat=True))
 
 
+# -- what waits -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the bus's tables: one definition for ``eventbus status`` and ``/metrics``."""
+
+    undispatched: int
+    scheduled: int
+    oldest_due: datetime | None
+    counts: dict[str, dict[str, int]]
+
+    def oldest_age_seconds(self, now: datetime) -> float:
+        """Age of the oldest due work (a due outbox row or a due delivery), from when it became due."""
+        return max((now - self.oldest_due).total_seconds(), 0.0) if self.oldest_due else 0.0
+
+
+def backlog(now: datetime, *, states: Iterable[str] | None = None) -> Backlog:
+    """The outbox's due and scheduled rows, the oldest due work, and deliveries by subscriber and state."""
+    outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
+        due=Count("id", filter=Q(deliver_at__lte=now)),
+        scheduled=Count("id", filter=Q(deliver_at__gt=now)),
+        oldest=Min("deliver_at", filter=Q(deliver_at__lte=now)),
+    )
+    oldest_delivery = Delivery.objects.filter(state=State.PENDING, available_at__lte=now).aggregate(
+        t=Min("available_at")
+    )["t"]
+    rows = Delivery.objects.all() if states is None else Delivery.objects.filter(state__in=list(states))
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows.values("subscriber", "state").annotate(n=Count("id")).order_by("subscriber"):
+        counts.setdefault(row["subscriber"], {})[row["state"]] = row["n"]
+    oldest = min((t for t in (outbox["oldest"], oldest_delivery) if t is not None), default=None)
+    return Backlog(outbox["due"], outbox["scheduled"], oldest, counts)
+
+
 # -- relay ------------------------------------------------------------------------------------
 
 
@@ -134,15 +169,10 @@ def _active_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]
 # -- claim and handle ------------------------------------------------------------------------
 
 
-def claimable_subscribers(candidates: Iterable[str]) -> list[str]:
-    """Those of ``candidates`` (this process's subscribers of one queue) that are not paused."""
-    candidates = list(candidates)
-    paused = set(Subscription.objects.filter(id__in=candidates, paused_at__isnull=False).values_list("id", flat=True))
-    return [subscriber for subscriber in candidates if subscriber not in paused]
-
-
 def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> Claim | None:
     """Lease up to ``limit`` due deliveries of one of ``subscribers`` to ``token``; one attempt each.
+
+    Paused subscribers are left out (their deliveries wait, and spend no attempts).
 
     The subscriber is the one whose delivery has waited longest, so subscribers take turns, and a
     slow one occupies one worker while another worker claims the next subscriber's work. Rows that
@@ -154,6 +184,7 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
         picked = list(
             due_deliveries(now)
             .filter(subscriber__in=subscribers)
+            .exclude(subscriber__in=Subscription.objects.filter(paused_at__isnull=False).values("id"))
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("available_at", "id")
             .values_list("id", "subscriber")[:limit]
@@ -172,11 +203,10 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
     return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit, claimed_at=now)
 
 
-def claimed(delivery_id: int, token: UUID) -> Delivery | None:
-    """A delivery still leased to ``token``, with its event; None if it was re-driven or finished."""
-    return (
-        Delivery.objects.select_related("event").filter(id=delivery_id, claim_token=token, state=State.RUNNING).first()
-    )
+def claimed(claim: Claim) -> dict[int, Delivery]:
+    """The claim's deliveries still leased to it, with their events (one query for the whole claim)."""
+    rows = Delivery.objects.select_related("event").filter(id__in=claim.ids, claim_token=claim.token)
+    return {row.id: row for row in rows.filter(state=State.RUNNING)}
 
 
 def start_handling(delivery_id: int, token: UUID) -> bool:

@@ -1,7 +1,8 @@
 """The bus's own spans, on the OpenTelemetry API alone (a no-op until a process sets up an SDK).
 
 A handler's span continues the trace of the code that published its event: its parent is the
-span that was current at publish time (carried in the envelope as W3C ``traceparent``), so one
+span that was current at publish time (carried in the envelope as W3C ``traceparent``, with the
+publisher's W3C baggage, which the handler's own publications carry on), so one
 trace follows an order from the HTTP request through every handler of its saga, each retry a
 span of its own. A relay batch moves events of many traces; its span links to each of them.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
@@ -37,13 +39,12 @@ def handler_span(envelope: Envelope, *, subscriber: str, attempt: int) -> Iterat
         "eventbus.event_version": envelope.dataversion,
         "eventbus.attempt": attempt,
     }
-    with tracer.start_as_current_span(
-        subscriber,
-        context=_publisher_context(envelope.traceparent, envelope.tracestate),
-        kind=SpanKind.CONSUMER,
-        attributes=attributes,
-    ) as span:
-        yield span
+    token = otel_context.attach(_publisher_context(envelope))
+    try:
+        with tracer.start_as_current_span(subscriber, kind=SpanKind.CONSUMER, attributes=attributes) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
 
 
 def failed(span: Span, error: Exception) -> None:
@@ -65,15 +66,15 @@ def relayed(trace_parents: Iterable[tuple[str, str]], *, events: int, start_time
     ).end()
 
 
-def _publisher_context(traceparent: str, tracestate: str) -> Context | None:
-    if not traceparent:
-        return None
-    return propagate.extract({"traceparent": traceparent, "tracestate": tracestate})
+def _publisher_context(envelope: Envelope) -> Context:
+    """The publisher's span as parent, and its baggage: what a handler publishes carries both on."""
+    carrier = {"traceparent": envelope.traceparent, "tracestate": envelope.tracestate, "baggage": envelope.baggage}
+    return propagate.extract({name: value for name, value in carrier.items() if value}, context=Context())
 
 
 def _span_context(traceparent: str, tracestate: str) -> trace.SpanContext | None:
-    context = _publisher_context(traceparent, tracestate)
-    if context is None:
+    if not traceparent:
         return None
+    context = propagate.extract({"traceparent": traceparent, "tracestate": tracestate}, context=Context())
     span_context = trace.get_current_span(context).get_span_context()
     return span_context if span_context.is_valid else None

@@ -42,8 +42,9 @@ def relay_outbox() -> int:
 def deliver(queue: str) -> int:
     """Claim and handle the due deliveries of this process's subscribers in ``queue``; returns attempts.
 
-    A claim holds one subscriber's deliveries; when more is due, another worker is woken before
-    this one starts handling, so a slow subscriber occupies one worker, not the queue.
+    A claim holds one subscriber's deliveries; when more is due, or the claim holds more than one,
+    another worker is woken before this one starts handling, so a slow subscriber occupies one
+    worker, not the queue, and a queue under load is worked by more than one process.
     """
     batch = conf.batch_size()
     mine = [found.id for found in all_subscribers() if found.queue == queue]
@@ -51,10 +52,10 @@ def deliver(queue: str) -> int:
 
     def round_() -> tuple[bool, bool]:
         nonlocal handled, helped
-        claim = store.claim(store.claimable_subscribers(mine), batch, now=timezone.now(), token=uuid4())
+        claim = store.claim(mine, batch, now=timezone.now(), token=uuid4())
         if claim is None:
             return False, False
-        if claim.more_due and not helped:
+        if (claim.more_due or len(claim.ids) > 1) and not helped:
             helped = doorbell.wake_queue(queue)
         processed = process_claim(claim)
         handled += processed.handled

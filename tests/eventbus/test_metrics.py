@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from eventbus import publish
+from eventbus import operations, publish
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
 from tests.busapp.events import Fanout, Ping
@@ -71,3 +72,25 @@ def test_gauges_show_what_waits_in_the_database(client):
     assert value(samples, "eventbus_outbox_undispatched") == 0
     assert value(samples, "eventbus_dead_letters", subscriber="busapp.fail_until_fixed") == 1
     assert value(samples, "eventbus_deliveries_pending", subscriber="busapp.record_fanout") == 0
+
+
+def test_status_and_metrics_agree_on_what_waits(client):
+    with transaction.atomic():
+        for n in range(3):
+            publish(Fanout(n=n), key="k")
+        publish(Ping(n=1), key="k")
+    run_pending()
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(available_at=timezone.now())
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed", event__data__n=0).update(state="dead")
+    with transaction.atomic():
+        publish(Ping(n=2), key="k")
+    now = timezone.now()
+    samples = scrape(client)
+    status = operations.status(now)
+    assert value(samples, "eventbus_outbox_undispatched") == status.undispatched == 1
+    for subscriber, counts in status.counts.items():
+        for state, gauge in [("pending", "eventbus_deliveries_pending"), ("dead", "eventbus_dead_letters")]:
+            assert value(samples, gauge, subscriber=subscriber) == counts.get(state, 0)
+    assert status.counts["busapp.fail_until_fixed"] == {"pending": 2, "dead": 1}
+    scraped_age = value(samples, "eventbus_oldest_pending_age_seconds")
+    assert 0 < status.oldest_age_seconds(now) <= scraped_age < status.oldest_age_seconds(now) + 5
