@@ -25,23 +25,29 @@ def relay_outbox() -> int:
 
     def round_() -> tuple[bool, bool]:
         nonlocal relayed_total
-        now = timezone.now()
-        started = time.time_ns()
-        relayed, trace_contexts = store.relay(batch, now=now)
-        if relayed.events:
-            tracing.relayed(trace_contexts, events=relayed.events, start_time=started)
-        for queue in sorted(relayed.queues):
-            doorbell.ring_queue(queue)
-        relayed_total += relayed.events
-        return relayed.events > 0, relayed.events == batch
+        relayed = _relay_round(batch)
+        relayed_total += relayed
+        return relayed > 0, relayed == batch
 
     _work(round_, conf.queue(), wake=doorbell.wake_relay)
     return relayed_total
 
 
+def _relay_round(batch: int) -> int:
+    started = time.time_ns()
+    relayed, trace_contexts = store.relay(batch, now=timezone.now())
+    if relayed.events:
+        tracing.relayed(trace_contexts, events=relayed.events, start_time=started)
+    for queue in sorted(relayed.queues):
+        doorbell.ring_queue(queue)
+    return relayed.events
+
+
 def deliver(queue: str) -> int:
     """Claim and handle the due deliveries of this process's subscribers in ``queue``; returns attempts.
 
+    Each round first relays what the outbox holds (one indexed query when it is empty), so the
+    events a saga's handlers publish move on without waiting for a relay task of their own.
     A claim holds one subscriber's deliveries; when more is due, or the claim holds more than one,
     another worker is woken before this one starts handling, so a slow subscriber occupies one
     worker, not the queue, and a queue under load is worked by more than one process.
@@ -52,9 +58,10 @@ def deliver(queue: str) -> int:
 
     def round_() -> tuple[bool, bool]:
         nonlocal handled, helped
+        relayed = _relay_round(batch)
         claim = store.claim(mine, batch, now=timezone.now(), token=uuid4())
         if claim is None:
-            return False, False
+            return relayed > 0, False
         if (claim.more_due or len(claim.ids) > 1) and not helped:
             helped = doorbell.wake_queue(queue)
         processed = process_claim(claim)

@@ -20,8 +20,11 @@ def settled(order: Order, *statuses: str) -> Order:
     """Wait until the order reaches one of ``statuses`` and the bus has nothing left to do for it."""
 
     def done() -> Order | None:
+        # Idle first: once nothing is left to do, the order read next is its final state.
+        if not is_idle(correlation_id=str(order.id)):
+            return None
         current = Order.objects.get(id=order.id)
-        return current if current.status in statuses and is_idle(correlation_id=str(order.id)) else None
+        return current if current.status in statuses else None
 
     return wait_until(done, timeout=60, what=f"order {order.id} to become {statuses}")
 

@@ -1,18 +1,4 @@
-"""Every query, lock and state change of the outbox and the deliveries, in one place.
-
-The delivery state machine (docs/eventbus.md mirrors it):
-
-| from | to | by |
-| --- | --- | --- |
-| (new) | pending | ``relay``, ``backfill`` |
-| pending | running | ``claim`` (an attempt is counted, a lease taken) |
-| running | done | ``start_handling`` inside the handler's transaction (it commits with the effects) |
-| running | pending | ``fail`` with a retry, ``hand_back`` (never started), ``release_expired_leases`` |
-| running | dead | ``fail`` without attempts left, ``release_expired_leases`` on the last attempt |
-| dead | pending | ``retry`` |
-| dead | discarded | ``discard`` |
-| done, dead, discarded | pending | ``replay`` |
-"""
+"""The engine's state changes: relay (fan-out), claim, handle, fail, hand back, re-drive lost leases."""
 
 from __future__ import annotations
 
@@ -23,17 +9,12 @@ from itertools import groupby
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, FloatField, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Value, When
 from django.utils import timezone
 
-from . import conf
-from .models import Delivery, OutboxEvent, Subscription
-
-State = Delivery.State
-# A dead letter holds back later deliveries of its key until it is retried or discarded.
-BLOCKING_STATES = [State.PENDING, State.RUNNING, State.DEAD]
-OPEN_STATES = BLOCKING_STATES
-FINISHED_STATES = [State.DONE, State.DISCARDED]
+from .. import conf
+from ..models import Delivery, OutboxEvent, Subscription
+from .waiting import State, due_deliveries, due_events
 
 
 @dataclass(frozen=True)
@@ -51,76 +32,6 @@ class Claim:
     ids: tuple[int, ...]
     more_due: bool
     claimed_at: datetime
-
-
-# -- what is due ------------------------------------------------------------------------------
-
-
-def due_events(now: datetime) -> QuerySet[OutboxEvent]:
-    """Outbox rows waiting for the relay: not dispatched, and their delivery time has come."""
-    return OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=now)
-
-
-def due_deliveries(now: datetime) -> QuerySet[Delivery]:
-    """Deliveries waiting for a worker: pending, and their retry time has come.
-
-    An ordered delivery is due only when it heads its (subscriber, key) queue: no earlier delivery
-    of that key is still open and no earlier event of that key is waiting in the outbox.
-    """
-    earlier_open = Delivery.objects.filter(
-        ordered=True,
-        subscriber=OuterRef("subscriber"),
-        key=OuterRef("key"),
-        event_id__lt=OuterRef("event_id"),
-        state__in=BLOCKING_STATES,
-    )
-    earlier_in_outbox = due_events(now).filter(key=OuterRef("key"), id__lt=OuterRef("event_id"))
-    return Delivery.objects.filter(state=State.PENDING, available_at__lte=now).filter(
-        Q(ordered=False) | (~Exists(earlier_open) & ~Exists(earlier_in_outbox))
-    )
-
-
-def queues_with_due_work(now: datetime) -> set[str]:
-    subscribers = due_deliveries(now).values("subscriber").distinct()
-    return set(Subscription.objects.filter(id__in=subscribers).values_list("queue", flat=True))
-
-
-# -- what waits -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """What waits in the bus's tables: one definition for ``eventbus status`` and ``/metrics``."""
-
-    undispatched: int
-    scheduled: int
-    oldest_due: datetime | None
-    counts: dict[str, dict[str, int]]
-
-    def oldest_age_seconds(self, now: datetime) -> float:
-        """Age of the oldest due work (a due outbox row or a due delivery), from when it became due."""
-        return max((now - self.oldest_due).total_seconds(), 0.0) if self.oldest_due else 0.0
-
-
-def backlog(now: datetime, *, states: Iterable[str] | None = None) -> Backlog:
-    """The outbox's due and scheduled rows, the oldest due work, and deliveries by subscriber and state."""
-    outbox = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
-        due=Count("id", filter=Q(deliver_at__lte=now)),
-        scheduled=Count("id", filter=Q(deliver_at__gt=now)),
-        oldest=Min("deliver_at", filter=Q(deliver_at__lte=now)),
-    )
-    oldest_delivery = Delivery.objects.filter(state=State.PENDING, available_at__lte=now).aggregate(
-        t=Min("available_at")
-    )["t"]
-    rows = Delivery.objects.all() if states is None else Delivery.objects.filter(state__in=list(states))
-    counts: dict[str, dict[str, int]] = {}
-    for row in rows.values("subscriber", "state").annotate(n=Count("id")).order_by("subscriber"):
-        counts.setdefault(row["subscriber"], {})[row["state"]] = row["n"]
-    oldest = min((t for t in (outbox["oldest"], oldest_delivery) if t is not None), default=None)
-    return Backlog(outbox["due"], outbox["scheduled"], oldest, counts)
-
-
-# -- relay ------------------------------------------------------------------------------------
 
 
 def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]:
@@ -142,14 +53,7 @@ def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]
             return Relayed(0, frozenset()), []
         subscriptions = _active_subscriptions({row[1] for row in rows})
         deliveries = [
-            Delivery(
-                event_id=event_id,
-                subscriber=found.id,
-                key=key,
-                ordered=found.ordered,
-                available_at=now,
-                created_at=now,
-            )
+            new_delivery(event_id, key, found, now)
             for event_id, event_type, key, *_ in rows
             for found in subscriptions.get(event_type, [])
         ]
@@ -166,7 +70,16 @@ def _active_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]
     return found
 
 
-# -- claim and handle ------------------------------------------------------------------------
+def new_delivery(event_id: int, key: str, subscription: Subscription, now: datetime) -> Delivery:
+    """A pending delivery of one event to one subscription, due now."""
+    return Delivery(
+        event_id=event_id,
+        subscriber=subscription.id,
+        key=key,
+        ordered=subscription.ordered,
+        available_at=now,
+        created_at=now,
+    )
 
 
 def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> Claim | None:
@@ -291,82 +204,3 @@ def _release_lost(delivery: Delivery, now: datetime, max_attempts: int) -> None:
     else:
         fields = {"state": State.PENDING, "available_at": now}
     Delivery.objects.filter(id=delivery.id).update(last_error=error, lease_expires_at=None, claim_token=None, **fields)
-
-
-# -- operators --------------------------------------------------------------------------------
-
-
-def dead_letters() -> QuerySet[Delivery]:
-    return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
-
-
-def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
-    return deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
-        state=State.PENDING, attempts=0, available_at=now, finished_at=None, claim_token=None
-    )
-
-
-def discard(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
-    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=now)
-
-
-def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Run finished deliveries again, with fresh attempts; open ones are left as they are."""
-    return deliveries.filter(state__in=[State.DONE, State.DEAD, State.DISCARDED]).update(
-        state=State.PENDING,
-        attempts=0,
-        available_at=now,
-        finished_at=None,
-        claim_token=None,
-        last_error="",
-        last_traceback="",
-    )
-
-
-def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> int:
-    """Create the deliveries ``subscription`` lacks for its event type's events published since then."""
-    events = (
-        OutboxEvent.objects.filter(type=subscription.event_type, time__gte=since, dispatched_at__isnull=False)
-        .exclude(deliveries__subscriber=subscription.id)
-        .order_by("id")
-        .values_list("id", "key")
-    )
-    created = 0
-    for chunk in _chunks(events.iterator(chunk_size=1000), 1000):
-        Delivery.objects.bulk_create(
-            [
-                Delivery(
-                    event_id=event_id,
-                    subscriber=subscription.id,
-                    key=key,
-                    ordered=subscription.ordered,
-                    available_at=now,
-                    created_at=now,
-                )
-                for event_id, key in chunk
-            ],
-            ignore_conflicts=True,
-        )
-        created += len(chunk)
-    return created
-
-
-def pause(subscriber: str, *, reason: str, now: datetime) -> int:
-    return Subscription.objects.filter(id=subscriber).update(paused_at=now, paused_reason=reason)
-
-
-def resume(subscriber: str) -> int:
-    return Subscription.objects.filter(id=subscriber).update(paused_at=None, paused_reason="")
-
-
-def _chunks[T](items: Iterable[T], size: int) -> Iterable[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -1,0 +1,74 @@
+"""The store: every query, lock and state change of the bus's tables, in one package.
+
+``waiting`` defines what is due and what waits; ``delivering`` holds the engine's transitions;
+``operating`` the operators'.
+
+The delivery state machine (docs/eventbus.md mirrors it):
+
+| from | to | by |
+| --- | --- | --- |
+| (new) | pending | ``relay``, ``backfill`` |
+| pending | running | ``claim`` (an attempt is counted, a lease taken) |
+| running | done | ``start_handling`` inside the handler's transaction (it commits with the effects) |
+| running | pending | ``fail`` with a retry, ``hand_back`` (never started), ``release_expired_leases`` |
+| running | dead | ``fail`` without attempts left, ``release_expired_leases`` on the last attempt |
+| dead | pending | ``retry`` |
+| dead | discarded | ``discard`` |
+| done, dead, discarded | pending | ``replay`` |
+"""
+
+from .delivering import (
+    Claim,
+    Relayed,
+    claim,
+    claimed,
+    fail,
+    hand_back,
+    new_delivery,
+    record_durations,
+    relay,
+    release_expired_leases,
+    start_handling,
+)
+from .operating import backfill, dead_letters, discard, pause, replay, resume, retry
+from .waiting import (
+    BLOCKING_STATES,
+    FINISHED_STATES,
+    OPEN_STATES,
+    Backlog,
+    State,
+    backlog,
+    due_deliveries,
+    due_events,
+    queues_with_due_work,
+)
+
+__all__ = [
+    "BLOCKING_STATES",
+    "FINISHED_STATES",
+    "OPEN_STATES",
+    "Backlog",
+    "Claim",
+    "Relayed",
+    "State",
+    "backfill",
+    "backlog",
+    "claim",
+    "claimed",
+    "dead_letters",
+    "discard",
+    "due_deliveries",
+    "due_events",
+    "fail",
+    "hand_back",
+    "new_delivery",
+    "pause",
+    "queues_with_due_work",
+    "record_durations",
+    "relay",
+    "release_expired_leases",
+    "replay",
+    "resume",
+    "retry",
+    "start_handling",
+]

@@ -1,0 +1,77 @@
+"""Operators' state changes: retry, discard, replay, backfill, pause, resume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from ..models import Delivery, OutboxEvent, Subscription
+from .delivering import new_delivery
+from .waiting import State
+
+
+def dead_letters() -> QuerySet[Delivery]:
+    return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
+
+
+def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
+    return deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
+        state=State.PENDING, attempts=0, available_at=now, finished_at=None, claim_token=None
+    )
+
+
+def discard(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
+    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=now)
+
+
+def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Run finished deliveries again, with fresh attempts; open ones are left as they are."""
+    return deliveries.filter(state__in=[State.DONE, State.DEAD, State.DISCARDED]).update(
+        state=State.PENDING,
+        attempts=0,
+        available_at=now,
+        finished_at=None,
+        claim_token=None,
+        last_error="",
+        last_traceback="",
+    )
+
+
+def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> int:
+    """Create the deliveries ``subscription`` lacks for its event type's events published since then."""
+    events = (
+        OutboxEvent.objects.filter(type=subscription.event_type, time__gte=since, dispatched_at__isnull=False)
+        .exclude(deliveries__subscriber=subscription.id)
+        .order_by("id")
+        .values_list("id", "key")
+    )
+    created = 0
+    for chunk in _chunks(events.iterator(chunk_size=1000), 1000):
+        Delivery.objects.bulk_create(
+            [new_delivery(event_id, key, subscription, now) for event_id, key in chunk], ignore_conflicts=True
+        )
+        created += len(chunk)
+    return created
+
+
+def pause(subscriber: str, *, reason: str, now: datetime) -> int:
+    return Subscription.objects.filter(id=subscriber).update(paused_at=now, paused_reason=reason)
+
+
+def resume(subscriber: str) -> int:
+    return Subscription.objects.filter(id=subscriber).update(paused_at=None, paused_reason="")
+
+
+def _chunks[T](items: Iterable[T], size: int) -> Iterable[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
