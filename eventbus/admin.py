@@ -25,6 +25,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ActionsOnlyAdmin(ReadOnlyAdmin):
+    """Read-only rows whose state changes only through the page's actions, which need the change permission."""
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "type", "version", "key", "time", "deliver_at", "dispatched_at"]
@@ -65,7 +75,7 @@ def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, que
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ActionsOnlyAdmin):
     list_display = [
         "id",
         "event_type",
@@ -80,16 +90,9 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     search_fields = ["id", "event_type"]
     actions = [pause_subscriptions, resume_subscriptions]
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Pause and resume need the change permission; the form itself stays read-only.
-        return admin.ModelAdmin.has_change_permission(self, request, obj)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in Subscription._meta.fields]
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ActionsOnlyAdmin):
     list_display = [
         "id",
         "subscriber",
@@ -105,13 +108,6 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["=key", "=event__event_id"]
     list_select_related = ["event"]
     actions = [retry_deliveries, discard_deliveries, replay_deliveries]
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Retry and discard need the change permission; the form itself stays read-only.
-        return admin.ModelAdmin.has_change_permission(self, request, obj)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in Delivery._meta.fields]
 
     def get_urls(self) -> list[URLPattern]:
         buttons = [

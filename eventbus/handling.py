@@ -56,8 +56,9 @@ def process_claim(claim: Claim) -> Processed:
             handed_back = store.hand_back(claim.ids[index:], claim.token, now=_now(claim))
             break
         attempts.append(_attempt(deliveries.get(delivery_id), delivery_id, claim))
-    finished = [a for a in attempts if a.outcome == "handled" and a.ended_at and a.duration_ms is not None]
-    store.record_durations({a.delivery.id: (a.ended_at, a.duration_ms) for a in finished})  # type: ignore[misc]
+    store.record_durations(
+        {a.delivery.id: (a.ended_at, a.duration_ms) for a in attempts if a.ended_at and a.duration_ms is not None}
+    )
     metrics.count_attempts(attempts)
     retries = [a.retry_at for a in attempts if a.retry_at is not None]
     handled = sum(a.outcome != "stale" for a in attempts)

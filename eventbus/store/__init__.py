@@ -33,7 +33,6 @@ from .delivering import (
 from .operating import backfill, dead_letters, discard, pause, replay, resume, retry
 from .waiting import (
     BLOCKING_STATES,
-    FINISHED_STATES,
     OPEN_STATES,
     Backlog,
     State,
@@ -45,7 +44,6 @@ from .waiting import (
 
 __all__ = [
     "BLOCKING_STATES",
-    "FINISHED_STATES",
     "OPEN_STATES",
     "Backlog",
     "Claim",

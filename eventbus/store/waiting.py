@@ -14,7 +14,6 @@ State = Delivery.State
 # A dead letter holds back later deliveries of its key until it is retried or discarded.
 BLOCKING_STATES = [State.PENDING, State.RUNNING, State.DEAD]
 OPEN_STATES = BLOCKING_STATES
-FINISHED_STATES = [State.DONE, State.DISCARDED]
 
 
 def due_events(now: datetime) -> QuerySet[OutboxEvent]:

@@ -41,3 +41,26 @@ def test_development_mode_starts_without_a_secret_key():
     result = start_django(DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+def manage_py(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_manage_py_on_the_embedded_default_runs_in_development_mode_in_a_fresh_terminal():
+    result = manage_py("check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_manage_py_against_a_named_database_still_needs_a_secret_key():
+    result = manage_py("check", DATABASE_URL="sqlite:////tmp/never-opened.sqlite3")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr

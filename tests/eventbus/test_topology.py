@@ -20,6 +20,18 @@ pytestmark = pytest.mark.django_db
 State = Delivery.State
 
 
+def another_release_subscribes(subscriber: str) -> None:
+    """A subscription of Ping that this process's code does not have, as another release would write it."""
+    Subscription.objects.create(
+        id=subscriber,
+        event_type="busapp.Ping",
+        queue=subscriber.split(".")[0],
+        max_attempts=3,
+        timeout_seconds=30,
+        registered_at=timezone.now(),
+    )
+
+
 def test_migrate_writes_every_declared_subscriber_with_its_options():
     row = Subscription.objects.get(id="busapp.fail_until_fixed")
     assert (row.event_type, row.queue, row.max_attempts, row.retired_at) == ("busapp.Fanout", "busapp", 4, None)
@@ -30,14 +42,7 @@ def test_migrate_writes_every_declared_subscriber_with_its_options():
 
 
 def test_fan_out_follows_the_table_not_the_relaying_process():
-    Subscription.objects.create(
-        id="elsewhere.audit_ping",
-        event_type="busapp.Ping",
-        queue="elsewhere",
-        max_attempts=3,
-        timeout_seconds=30,
-        registered_at=timezone.now(),
-    )
+    another_release_subscribes("elsewhere.audit_ping")
     publish(Ping(n=1), key="k")
     store.relay(10, now=timezone.now())  # this process has no elsewhere.audit_ping: its delivery is made all the same
     assert set(Delivery.objects.values_list("subscriber", flat=True)) == {"busapp.record_ping", "elsewhere.audit_ping"}
@@ -67,14 +72,7 @@ def test_a_subscriber_gone_from_the_code_is_retired_and_reported_not_dropped(cap
 
 def test_a_worker_adds_its_subscribers_but_never_rewrites_or_retires():
     Subscription.objects.filter(id="busapp.record_ping").update(max_attempts=99)
-    Subscription.objects.create(
-        id="newer.release_only",
-        event_type="busapp.Ping",
-        queue="newer",
-        max_attempts=3,
-        timeout_seconds=30,
-        registered_at=timezone.now(),
-    )
+    another_release_subscribes("newer.release_only")
     Subscription.objects.filter(id="busapp.record_fanout").delete()
     topology.sync(authoritative=False)
     assert Subscription.objects.get(id="busapp.record_ping").max_attempts == 99
