@@ -147,7 +147,7 @@ def rest_api(args: argparse.Namespace, figures: dict[str, float], details: dict)
 
 
 def relay(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
-    batch = conf.batch_size()
+    batch = conf.current().batch_size
     empty = []
     for i in range(1, args.relay_repeat + 1):
         empty.append(relay_speed.over_empty(args.relay_rows, batch))

@@ -19,7 +19,7 @@ from .workers import Workers, app
 def send_tasks(run: str, items: int) -> None:
     """Raw Celery, sent the way the bus's doorbell sends its own tasks."""
     for n in range(items):
-        app.send_task(NOOP_TASK, args=(run, n), queue=conf.queue(), retry=False)
+        app.send_task(NOOP_TASK, args=(run, n), queue=conf.current().queue, retry=False)
 
 
 def publish_events(run: str, items: int) -> None:

@@ -85,7 +85,7 @@ class Workers:
         payment deadline) is unacknowledged too, but it is not running.
         """
         broker = redis.Redis.from_url(app.conf.broker_url)
-        queues = {conf.queue(), *Subscription.objects.values_list("queue", flat=True)}
+        queues = {conf.current().queue, *Subscription.objects.values_list("queue", flat=True)}
         if any(broker.llen(queue) for queue in queues):
             return False
         now = datetime.now(UTC)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from eventbus.metrics import BusState
+from eventbus.observability.metrics import BusState
 
 
 @require_GET

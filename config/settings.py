@@ -9,6 +9,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 
+from eventbus import conf as bus_conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -177,7 +179,7 @@ if LOG_FORMAT not in {"json", "text"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"bus_context": {"()": "eventbus.log_context.BusContextFilter"}},
+    "filters": {"bus_context": {"()": "eventbus.observability.log_context.BusContextFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(bus_context)s"},
         "json": {
@@ -210,7 +212,7 @@ REDIS_URL = _setting("REDIS_URL", env.str, default="")
 CELERY_BROKER_URL = _setting("CELERY_BROKER_URL", env.str, default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.05)
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.02)
 else:
     # A kick that cannot reach the broker gives up at once: the sweep re-drives the work later,
     # and a web request must not wait on kombu's default connection retries (seconds).
@@ -232,21 +234,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic tasks are frequent or harmless to repeat: an in-memory schedule needs no file to share or corrupt.
 CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
-EVENTBUS_SOURCE = _setting("EVENTBUS_SOURCE", env.str, default="/shop")
-EVENTBUS_BATCH_SIZE = _setting("EVENTBUS_BATCH_SIZE", env.int, default=100)
-EVENTBUS_LEASE_SECONDS = _setting("EVENTBUS_LEASE_SECONDS", env.float, default=60.0)
-EVENTBUS_SWEEP_SECONDS = _setting("EVENTBUS_SWEEP_SECONDS", env.float, default=2.0)
-EVENTBUS_PUMP_SECONDS = _setting("EVENTBUS_PUMP_SECONDS", env.float, default=5.0)
-EVENTBUS_MAX_ATTEMPTS = _setting("EVENTBUS_MAX_ATTEMPTS", env.int, default=8)
-EVENTBUS_BACKOFF_SECONDS = _setting("EVENTBUS_BACKOFF_SECONDS", env.float, default=1.0)
-EVENTBUS_BACKOFF_MAX_SECONDS = _setting("EVENTBUS_BACKOFF_MAX_SECONDS", env.float, default=300.0)
-EVENTBUS_HANDLER_TIMEOUT = _setting("EVENTBUS_HANDLER_TIMEOUT", env.float, default=30.0)
-EVENTBUS_BATCH_SECONDS = _setting("EVENTBUS_BATCH_SECONDS", env.float, default=1.0)
+# The bus's settings and their defaults live in eventbus.conf.BusSettings; an EVENTBUS_* variable overrides one.
+globals().update(bus_conf.environment_overrides(os.environ))
 EVENTBUS_CHECK_PUBLISHES = _setting("EVENTBUS_CHECK_PUBLISHES", _boolean, default=DEBUG)
 EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, default=REDIS_URL)
+_SWEEP_SECONDS = globals().get("EVENTBUS_SWEEP_SECONDS", bus_conf.DEFAULTS.sweep_seconds)
 
 CELERY_BEAT_SCHEDULE = {
-    "eventbus-sweep": {"task": "eventbus.sweep", "schedule": EVENTBUS_SWEEP_SECONDS},
+    "eventbus-sweep": {"task": "eventbus.sweep", "schedule": _SWEEP_SECONDS},
     "orders-purge-idempotency-keys": {"task": "orders.purge_idempotency_keys", "schedule": 3600.0},
 }
 

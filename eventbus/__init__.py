@@ -1,19 +1,25 @@
 """A transactional outbox with Celery delivery and effectively-once handlers.
 
-The public API: ``Event``, ``publish``, ``subscribe``, ``upcaster``, ``Backoff``, ``current_envelope``, and
-what a handler may raise: ``PermanentError``, ``RetryAfter``.
-Everything but ``publish`` imports without Django, so a context's ``events`` module stays free of it.
+The public API, the only part of the bus a context imports:
+
+- to declare events (``events.py``): ``Event``, ``upcaster`` — also importable from the Django-free
+  ``eventbus.kernel``, which is what an ``events`` module uses;
+- to react (``handlers.py``): ``subscribe``, ``Backoff``, ``current_envelope``, and what a handler
+  may raise: ``PermanentError``, ``RetryAfter``;
+- in services: ``publish``; in reads: ``timeline`` (a saga's story) and ``TimelineEvent``.
+
+``publish`` and ``timeline`` need Django's database, so they are loaded on first use; everything
+else imports without Django.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .backoff import Backoff
-from .context import current_envelope
-from .envelope import Envelope
-from .errors import PermanentError, RetryAfter
-from .event import Event
-from .subscribers import subscribe
-from .upcasting import upcaster
+from eventbus.kernel import Backoff, Envelope, Event, PermanentError, RetryAfter, current_envelope, upcaster
+from eventbus.topology import subscribe
+
+if TYPE_CHECKING:
+    from eventbus.engine.publishing import publish
+    from eventbus.store.history import TimelineEvent, timeline
 
 __all__ = [
     "Backoff",
@@ -21,16 +27,22 @@ __all__ = [
     "Event",
     "PermanentError",
     "RetryAfter",
+    "TimelineEvent",
     "current_envelope",
     "publish",
     "subscribe",
+    "timeline",
     "upcaster",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name == "publish":
-        from .publishing import publish
+        from eventbus.engine.publishing import publish
 
         return publish
+    if name in ("timeline", "TimelineEvent"):
+        from eventbus.store import history
+
+        return getattr(history, name)
     raise AttributeError(name)

@@ -10,37 +10,37 @@ from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import operations
-from .models import DeadLetter, Delivery, OutboxEvent, Subscription
+from eventbus import operations
+from eventbus.models import DeadLetter, Delivery, OutboxEvent, Subscription
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class BusRowsAdmin(admin.ModelAdmin):
+    """The bus's rows: never added or deleted by hand, every field read-only.
+
+    They change only through the page's actions, which need the change permission.
+    """
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-class ActionsOnlyAdmin(ReadOnlyAdmin):
-    """Read-only rows whose state changes only through the page's actions, which need the change permission."""
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(BusRowsAdmin):
+    """Published events are facts: no action changes them."""
+
     list_display = ["id", "type", "version", "key", "time", "deliver_at", "dispatched_at"]
     list_filter = ["type"]
     search_fields = ["=event_id", "=key", "=correlation_id"]
     date_hierarchy = "time"
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.action(description="Retry now (fresh attempts)")
@@ -75,7 +75,7 @@ def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, que
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ActionsOnlyAdmin):
+class SubscriptionAdmin(BusRowsAdmin):
     list_display = [
         "id",
         "event_type",
@@ -92,7 +92,7 @@ class SubscriptionAdmin(ActionsOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ActionsOnlyAdmin):
+class DeliveryAdmin(BusRowsAdmin):
     list_display = [
         "id",
         "subscriber",

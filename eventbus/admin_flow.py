@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from .flow import choreography
+from eventbus.operations.flow import choreography
 
 WINDOW = timedelta(hours=1)
 

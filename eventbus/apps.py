@@ -14,12 +14,12 @@ class EventbusConfig(AppConfig):
 
     def ready(self) -> None:
         autodiscover_modules("handlers")
-        from . import worker_setup  # noqa: F401 - connects the Celery worker signals
+        from eventbus.engine import worker_setup  # noqa: F401 - connects the Celery worker signals
 
         post_migrate.connect(_write_topology, sender=self)
 
 
 def _write_topology(using: str = "default", **kwargs: Any) -> None:
-    from . import topology
+    from eventbus.store import subscriptions
 
-    topology.sync(authoritative=True)
+    subscriptions.sync(authoritative=True)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import worker
+from eventbus.engine import worker
 
 
 @shared_task(name="eventbus.relay", ignore_result=True)

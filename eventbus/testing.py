@@ -10,12 +10,13 @@ from uuid import uuid4
 
 from django.utils import timezone
 
-from . import codec, store, topology
-from .envelope import Envelope
-from .event import Event
-from .handling import process_claim
-from .models import Delivery, OutboxEvent
-from .subscribers import all_subscribers
+from eventbus import store
+from eventbus.engine.handling import process_claim
+from eventbus.kernel.envelope import Envelope
+from eventbus.kernel.event import Event
+from eventbus.models import Delivery, OutboxEvent
+from eventbus.store import outbox, subscriptions
+from eventbus.topology.subscribers import all_subscribers
 
 
 class Published(list[Envelope]):
@@ -38,12 +39,12 @@ def capture_published() -> Iterator[Published]:
     before = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     published = Published()
     yield published
-    published.extend(codec.envelope_of(row) for row in OutboxEvent.objects.filter(id__gt=before).order_by("id"))
+    published.extend(outbox.envelope_of(row) for row in OutboxEvent.objects.filter(id__gt=before).order_by("id"))
 
 
 def relay(limit: int = 100, *, now: datetime | None = None) -> int:
     """Relay up to ``limit`` due events in this process (its subscribers written to the topology first)."""
-    topology.sync(authoritative=True)
+    subscriptions.sync(authoritative=True)
     relayed, _ = store.relay(limit, now=now or timezone.now())
     return relayed.events
 

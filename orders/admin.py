@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from eventbus.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 from . import selectors, services
 from .models import Order, OrderLine
@@ -18,7 +18,7 @@ from .models import Order, OrderLine
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     fields = ["sku", "quantity", "unit_price"]
-    readonly_fields = fields
+    readonly_fields = ["sku", "quantity", "unit_price"]
     extra = 0
     can_delete = False
 

@@ -7,8 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eventbus.event import Event
-from eventbus.upcasting import upcaster
+from eventbus.kernel import Event, upcaster
 
 Money = Decimal
 
@@ -40,10 +39,8 @@ class ShippingAddress(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
-class OrderCreated(Event):
+class OrderCreated(Event, type="orders.OrderCreated", version=2):
     """v2: each line carries its tax, and ``total`` (what is charged) includes ``tax_total``."""
-
-    event_version = 2
 
     order_id: UUID
     customer_id: int
@@ -63,23 +60,23 @@ def order_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "lines": lines, "tax_total": "0.00"}
 
 
-class OrderConfirmed(Event):
+class OrderConfirmed(Event, type="orders.OrderConfirmed"):
     order_id: UUID
 
 
-class OrderCancellationRequested(Event):
+class OrderCancellationRequested(Event, type="orders.OrderCancellationRequested"):
     """The customer asked to cancel, or the payment deadline passed; shipping decides whether the
     parcel can still be stopped."""
 
     order_id: UUID
 
 
-class OrderCancelled(Event):
+class OrderCancelled(Event, type="orders.OrderCancelled"):
     order_id: UUID
     reason: str
 
 
-class PaymentDeadlineReached(Event):
+class PaymentDeadlineReached(Event, type="orders.PaymentDeadlineReached"):
     """Published by orders to itself, delayed until the order's payment deadline."""
 
     order_id: UUID

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -58,7 +58,7 @@ def fingerprint(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def begin(*, user: AbstractBaseUser, key: str, request_fingerprint: str, now: datetime | None = None) -> Claim | Replay:
+def begin(*, user: User, key: str, request_fingerprint: str, now: datetime | None = None) -> Claim | Replay:
     """Claim ``key`` for this request, or say what an earlier request with it got."""
     now = now or timezone.now()
     owner = uuid4()

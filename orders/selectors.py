@@ -7,14 +7,15 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from eventbus.timeline import TimelineEvent, timeline
+from common.ownership import visible_to
+from eventbus import TimelineEvent, timeline
 
 from .models import Order
 
 
 def order_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Order]:
     """Staff see every order; a customer only their own (another's is as absent as a missing one)."""
-    return Order.objects.all() if user.is_staff else Order.objects.filter(customer_id=user.pk)
+    return visible_to(Order.objects.all(), user)
 
 
 def order_timeline(order_id: UUID) -> list[TimelineEvent]:

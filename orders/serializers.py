@@ -7,6 +7,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnList
 
 from . import events
 from .models import Order, OrderLine
@@ -45,7 +46,8 @@ class ShippingAddressSerializer(serializers.Serializer):
 
 class OrderPlacementSerializer(serializers.Serializer):
     currency = serializers.RegexField(r"^[A-Z]{3}\Z", help_text="ISO 4217, e.g. EUR")
-    lines = OrderLineSerializer(many=True, allow_empty=False, max_length=100)
+    # DRF's ListSerializer takes max_length (3.14+); its stubs do not list it yet.
+    lines = OrderLineSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]
     shipping_address = ShippingAddressSerializer()
     payment_token = serializers.CharField(max_length=64, help_text="The payment provider's card token")
 
@@ -141,5 +143,5 @@ class OrderDetailSerializer(OrderSerializer):
         read_only_fields = fields
 
     @extend_schema_field(TimelineEventSerializer(many=True))
-    def get_timeline(self, order: Order) -> list[dict[str, Any]]:
-        return TimelineEventSerializer(self.context["timeline"], many=True).data
+    def get_timeline(self, order: Order) -> ReturnList[Any]:
+        return serializers.ListSerializer(self.context["timeline"], child=TimelineEventSerializer()).data

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,7 +45,7 @@ class OrderCannotBeCancelled(Exception):
 
 def order_place(
     *,
-    customer: AbstractBaseUser,
+    customer: User,
     currency: str,
     lines: list[events.OrderLine],
     shipping_address: events.ShippingAddress,
@@ -208,7 +209,7 @@ def _note_shipment(order: Order, news: str, **details: str) -> list[str]:
 
 
 def _note(
-    order: Order, field: str, after: dict[str, set[str]], news: str, values: dict[str, Decimal | str]
+    order: Order, field: str, after: dict[str, set[str]], news: str, values: Mapping[str, Decimal | str]
 ) -> list[str]:
     """Advance ``field`` to ``news`` if it is newer; a value heard for the first time is kept either way."""
     changed = _learn(order, values)
@@ -218,7 +219,7 @@ def _note(
     return changed
 
 
-def _learn(order: Order, values: dict[str, Decimal | str]) -> list[str]:
+def _learn(order: Order, values: Mapping[str, Decimal | str]) -> list[str]:
     """Set the fields still at their empty default; the names of those set."""
     learnt = [field for field, value in values.items() if value and not getattr(order, field)]
     for field in learnt:

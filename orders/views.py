@@ -11,7 +11,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -24,6 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
+from common.api import READ_ERRORS, Problem, field_errors, problem, signed_in
+
 from . import idempotency, selectors, services
 from .models import Order
 from .serializers import OrderDetailSerializer, OrderPlacementSerializer, OrderSerializer
@@ -31,10 +32,8 @@ from .serializers import OrderDetailSerializer, OrderPlacementSerializer, OrderS
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 WRITE_ACTIONS = {"create", "cancel"}
 
-Problem = inline_serializer("Problem", {"detail": serializers.CharField()})
 Refusal = inline_serializer("Refusal", {"detail": serializers.CharField(), "reason": serializers.CharField()})
-FieldErrors = OpenApiResponse(OpenApiTypes.OBJECT, description="Validation errors, by field")
-READ_ERRORS = {401: Problem, 403: Problem, 404: Problem}
+FieldErrors = field_errors("Validation errors, by field")
 WRITE_ERRORS = {**READ_ERRORS, 429: Problem}
 
 
@@ -110,12 +109,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         placement.is_valid(raise_exception=True)
         try:
             outcome = idempotency.begin(
-                user=request.user, key=key, request_fingerprint=idempotency.fingerprint(request.data)
+                user=signed_in(request), key=key, request_fingerprint=idempotency.fingerprint(request.data)
             )
         except idempotency.KeyInFlight:
-            return _problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+            return problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
         except idempotency.KeyReused:
-            return _problem(
+            return problem(
                 status.HTTP_422_UNPROCESSABLE_ENTITY, "This Idempotency-Key was used with a different request body."
             )
         if isinstance(outcome, idempotency.Replay):
@@ -127,12 +126,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _place(self, request: Request, placement: OrderPlacementSerializer, claim: idempotency.Claim) -> Response:
         try:
             with transaction.atomic():
-                order = services.order_place(customer=request.user, **placement.command())
+                order = services.order_place(customer=signed_in(request), **placement.command())
                 body = OrderSerializer(order).data
                 headers = {"Location": request.build_absolute_uri(reverse("order-detail", kwargs={"pk": order.id}))}
                 idempotency.complete(claim, status=status.HTTP_201_CREATED, body=body, headers=headers)
         except idempotency.ClaimLost:
-            return _problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+            return problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
         except BaseException:
             idempotency.abandon(claim)
             raise
@@ -165,7 +164,3 @@ def _idempotency_key(request: Request) -> str:
     if len(key) > 255:
         raise ValidationError({IDEMPOTENCY_HEADER: ["Ensure this header has no more than 255 characters."]})
     return key
-
-
-def _problem(code: int, detail: str) -> Response:
-    return Response({"detail": detail}, status=code)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from eventbus.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 from .models import Payment, Refund
 
@@ -11,7 +11,7 @@ from .models import Payment, Refund
 class RefundInline(admin.TabularInline):
     model = Refund
     fields = ["amount", "reason", "provider_refund_id", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["amount", "reason", "provider_refund_id", "created_at"]
     extra = 0
     can_delete = False
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+
+from common.api import READ_ERRORS, field_errors
 
 from . import selectors
 from .models import Payment, Refund
 
-Problem = inline_serializer("PaymentsProblem", {"detail": serializers.CharField()})
-ERRORS = {401: Problem, 403: Problem, 404: Problem}
-FieldErrors = OpenApiResponse(OpenApiTypes.OBJECT, description="Malformed filter, by field")
+FieldErrors = field_errors("Malformed filter, by field")
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -53,9 +52,9 @@ class PaymentFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Payments the caller may see", responses={200: PaymentSerializer, 400: FieldErrors, **ERRORS}
+        summary="Payments the caller may see", responses={200: PaymentSerializer, 400: FieldErrors, **READ_ERRORS}
     ),
-    retrieve=extend_schema(summary="One payment and its refunds", responses={200: PaymentSerializer, **ERRORS}),
+    retrieve=extend_schema(summary="One payment and its refunds", responses={200: PaymentSerializer, **READ_ERRORS}),
 )
 class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PaymentSerializer

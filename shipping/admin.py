@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from eventbus.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 from .models import Shipment
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+
+from common.api import READ_ERRORS, field_errors
 
 from . import selectors
 from .models import Shipment
 
-Problem = inline_serializer("ShipmentsProblem", {"detail": serializers.CharField()})
-ERRORS = {401: Problem, 403: Problem, 404: Problem}
-FieldErrors = OpenApiResponse(OpenApiTypes.OBJECT, description="Malformed filter, by field")
+FieldErrors = field_errors("Malformed filter, by field")
 
 
 class ShipmentSerializer(serializers.ModelSerializer):
@@ -44,9 +43,9 @@ class ShipmentFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Shipments the caller may see", responses={200: ShipmentSerializer, 400: FieldErrors, **ERRORS}
+        summary="Shipments the caller may see", responses={200: ShipmentSerializer, 400: FieldErrors, **READ_ERRORS}
     ),
-    retrieve=extend_schema(summary="One shipment", responses={200: ShipmentSerializer, **ERRORS}),
+    retrieve=extend_schema(summary="One shipment", responses={200: ShipmentSerializer, **READ_ERRORS}),
 )
 class ShipmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ShipmentSerializer

@@ -2,27 +2,27 @@
 
 from uuid import UUID
 
-from eventbus.event import Event
+from eventbus.kernel import Event
 
 
-class ShipmentCreated(Event):
+class ShipmentCreated(Event, type="shipping.ShipmentCreated"):
     order_id: UUID
     carrier_reference: str
 
 
-class ShipmentFailed(Event):
+class ShipmentFailed(Event, type="shipping.ShipmentFailed"):
     order_id: UUID
     reason: str
 
 
-class ShipmentCancelled(Event):
+class ShipmentCancelled(Event, type="shipping.ShipmentCancelled"):
     order_id: UUID
 
 
-class ShipmentCancellationRefused(Event):
+class ShipmentCancellationRefused(Event, type="shipping.ShipmentCancellationRefused"):
     order_id: UUID
     reason: str
 
 
-class ShipmentDispatched(Event):
+class ShipmentDispatched(Event, type="shipping.ShipmentDispatched"):
     order_id: UUID

@@ -12,6 +12,13 @@ def call_carrier(event: payments_events.PaymentSucceeded) -> services.CarrierAns
     return services.shipment_call_carrier(order_id=event.order_id)
 
 
+def cancel_at_carrier(
+    event: orders_events.OrderCancelled | orders_events.OrderCancellationRequested,
+) -> services.CarrierCancellation | None:
+    """Before the cancellation's transaction: cancel a booked parcel at the carrier, or learn it has left."""
+    return services.shipment_call_carrier_to_cancel(order_id=event.order_id)
+
+
 @subscribe(orders_events.OrderCreated)
 def prepare_shipment(event: orders_events.OrderCreated) -> None:
     services.shipment_prepare(
@@ -33,11 +40,18 @@ def book_shipment(event: payments_events.PaymentSucceeded, answer: services.Carr
 @subscribe(
     orders_events.OrderCancellationRequested,
     publishes=[events.ShipmentCancelled, events.ShipmentCancellationRefused, events.ShipmentDispatched],
+    prepare=cancel_at_carrier,
 )
-def answer_cancellation_request(event: orders_events.OrderCancellationRequested) -> None:
-    services.shipment_cancel(order_id=event.order_id, answering_request=True)
+def answer_cancellation_request(
+    event: orders_events.OrderCancellationRequested, cancellation: services.CarrierCancellation | None
+) -> None:
+    services.shipment_record_cancellation(order_id=event.order_id, answering_request=True, answer=cancellation)
 
 
-@subscribe(orders_events.OrderCancelled, publishes=[events.ShipmentCancelled, events.ShipmentDispatched])
-def cancel_shipment(event: orders_events.OrderCancelled) -> None:
-    services.shipment_cancel(order_id=event.order_id, answering_request=False)
+@subscribe(
+    orders_events.OrderCancelled,
+    publishes=[events.ShipmentCancelled, events.ShipmentDispatched],
+    prepare=cancel_at_carrier,
+)
+def cancel_shipment(event: orders_events.OrderCancelled, cancellation: services.CarrierCancellation | None) -> None:
+    services.shipment_record_cancellation(order_id=event.order_id, answering_request=False, answer=cancellation)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.db import transaction
 
-from eventbus import publish
+from eventbus import RetryAfter, publish
 
 from . import events
 from .carrier import AlreadyDispatched, NotServed, carrier
@@ -101,9 +101,42 @@ def shipment_record_booking(*, order_id: UUID, answer: CarrierAnswer | None) -> 
     return shipment
 
 
+@dataclass(frozen=True)
+class CarrierCancellation:
+    """The carrier's answer to cancelling a booked parcel: cancelled, or refused because it has left."""
+
+    reference: str
+    dispatched: bool
+
+
 def shipment_cancel(*, order_id: UUID, answering_request: bool) -> Shipment:
+    """Cancel (both steps: the carrier's answer, then its record)."""
+    cancellation = shipment_call_carrier_to_cancel(order_id=order_id)
+    return shipment_record_cancellation(order_id=order_id, answering_request=answering_request, answer=cancellation)
+
+
+def shipment_call_carrier_to_cancel(*, order_id: UUID) -> CarrierCancellation | None:
+    """Outside any transaction: cancel a booked parcel at the carrier (idempotent there).
+
+    None when no parcel is booked, so there is nothing to ask the carrier.
+    """
+    shipment = Shipment.objects.filter(order_id=order_id, status=Status.BOOKED).first()
+    if shipment is None:
+        return None
+    try:
+        carrier().cancel(reference=shipment.carrier_reference)
+    except AlreadyDispatched:
+        return CarrierCancellation(shipment.carrier_reference, dispatched=True)
+    return CarrierCancellation(shipment.carrier_reference, dispatched=False)
+
+
+def shipment_record_cancellation(
+    *, order_id: UUID, answering_request: bool, answer: CarrierCancellation | None
+) -> Shipment:
     """Stop a parcel that has not left; if none is booked yet, make sure none will be.
 
+    ``answer`` is the carrier's, asked before this transaction. A parcel booked after that
+    question was asked has not been cancelled at the carrier yet: ``RetryAfter(0)`` asks again.
     A cancellation request (the customer's, or the payment deadline's) is answered once, with
     ShipmentCancelled or, once the parcel has been dispatched, ShipmentCancellationRefused; the
     answer is kept, so a repeated request is not answered twice.
@@ -113,7 +146,9 @@ def shipment_cancel(*, order_id: UUID, answering_request: bool) -> Shipment:
             order_id=order_id, defaults={"status": Status.CANCELLED}
         )
         booked = shipment.status == Status.BOOKED
-        if booked and not _cancelled_at_carrier(shipment):
+        if booked and (answer is None or answer.reference != shipment.carrier_reference):
+            raise RetryAfter(0, f"shipment for {order_id} was booked while the carrier was asked; ask again")
+        if booked and answer is not None and answer.dispatched:
             _set(shipment, Status.DISPATCHED)
             publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
         elif shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
@@ -134,14 +169,6 @@ def _answer_request(shipment: Shipment) -> None:
         shipment.cancel_request_answer = "cancelled"
         publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
     shipment.save(update_fields=["cancel_request_answer", "updated_at"])
-
-
-def _cancelled_at_carrier(shipment: Shipment) -> bool:
-    try:
-        carrier().cancel(reference=shipment.carrier_reference)
-    except AlreadyDispatched:
-        return False
-    return True
 
 
 def shipment_dispatch(*, order_id: UUID) -> Shipment:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from eventbus.subscribers import subscribe, unsubscribe
 from eventbus.testing import run_pending
+from eventbus.topology.subscribers import subscribe, unsubscribe
 from orders.events import OrderCancelled
 from orders.models import Order
 from tests.busapp.handlers import audit_cancellation

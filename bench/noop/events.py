@@ -3,7 +3,6 @@
 from eventbus import Event
 
 
-class NoopEvent(Event):
-    event_type = "bench.Noop"
+class NoopEvent(Event, type="bench.Noop"):
     run: str
     n: int

@@ -1,7 +1,8 @@
 """The store: every query, lock and state change of the bus's tables, in one package.
 
 ``waiting`` defines what is due and what waits; ``delivering`` holds the engine's transitions;
-``operating`` the operators'.
+``operating`` the operators'; ``subscriptions`` writes the code's subscribers as data; ``outbox``
+turns envelopes into rows and back; ``history`` reads what happened (a saga's timeline, outcomes).
 
 The delivery state machine (docs/eventbus.md mirrors it):
 
@@ -17,7 +18,8 @@ The delivery state machine (docs/eventbus.md mirrors it):
 | done, dead, discarded | pending | ``replay`` |
 """
 
-from .delivering import (
+from eventbus.store.delivering import (
+    Attempt,
     Claim,
     Relayed,
     claim,
@@ -30,8 +32,8 @@ from .delivering import (
     release_expired_leases,
     start_handling,
 )
-from .operating import backfill, dead_letters, discard, pause, replay, resume, retry
-from .waiting import (
+from eventbus.store.operating import backfill, dead_letters, discard, pause, replay, resume, retry
+from eventbus.store.waiting import (
     BLOCKING_STATES,
     OPEN_STATES,
     Backlog,
@@ -45,6 +47,7 @@ from .waiting import (
 __all__ = [
     "BLOCKING_STATES",
     "OPEN_STATES",
+    "Attempt",
     "Backlog",
     "Claim",
     "Relayed",

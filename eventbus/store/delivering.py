@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import Case, F, FloatField, Value, When
 from django.utils import timezone
 
-from .. import conf
-from ..models import Delivery, OutboxEvent, Subscription
-from .waiting import State, due_deliveries, due_events
+from eventbus import conf
+from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store.waiting import State, due_deliveries, due_events
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,18 @@ class Claim:
     ids: tuple[int, ...]
     more_due: bool
     claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one claimed delivery: the engine reports it, the metrics count it."""
+
+    delivery: Delivery
+    outcome: str  # "handled", "retry", "dead" or "stale"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_ms: float | None = None
+    retry_at: datetime | None = None
 
 
 def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]:
@@ -111,7 +123,7 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
             attempts=F("attempts") + 1,
             claim_token=token,
             started_at=now,
-            lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
+            lease_expires_at=now + timedelta(seconds=conf.current().lease_seconds),
         )
     return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit, claimed_at=now)
 
@@ -157,7 +169,12 @@ def fail(
     duration_ms: float | None,
 ) -> bool:
     """A failed attempt: pending again at ``retry_at``, or dead when that is None."""
-    fields = {"last_error": error, "last_traceback": trace, "duration_ms": duration_ms, "lease_expires_at": None}
+    fields: dict[str, object] = {
+        "last_error": error,
+        "last_traceback": trace,
+        "duration_ms": duration_ms,
+        "lease_expires_at": None,
+    }
     if retry_at is None:
         fields |= {"state": State.DEAD, "finished_at": timezone.now()}
     else:
@@ -189,10 +206,11 @@ def release_expired_leases(limit: int = 1000, *, now: datetime | None = None) ->
             .filter(state=State.RUNNING, lease_expires_at__lt=now)
             .order_by("claim_token", "available_at", "id")[:limit]
         )
-        for _token, claimed_together in groupby(expired, key=lambda delivery: delivery.claim_token):
+        for token, claimed_together in groupby(expired, key=lambda delivery: delivery.claim_token):
             lost, *never_started = claimed_together
-            hand_back([delivery.id for delivery in never_started], lost.claim_token, now=now)
-            _release_lost(lost, now, limits.get(lost.subscriber) or conf.max_attempts())
+            if token is not None:
+                hand_back([delivery.id for delivery in never_started], token, now=now)
+            _release_lost(lost, now, limits.get(lost.subscriber) or conf.current().max_attempts)
             released += 1 + len(never_started)
     return released
 

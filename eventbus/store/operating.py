@@ -7,9 +7,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from ..models import Delivery, OutboxEvent, Subscription
-from .delivering import new_delivery
-from .waiting import State
+from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store.delivering import new_delivery
+from eventbus.store.waiting import State
 
 
 def dead_letters() -> QuerySet[Delivery]:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
-from ..models import Delivery, OutboxEvent, Subscription
+from eventbus.models import Delivery, OutboxEvent, Subscription
 
 State = Delivery.State
 # A dead letter holds back later deliveries of its key until it is retried or discarded.

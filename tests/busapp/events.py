@@ -5,46 +5,39 @@ from pydantic import Field
 from eventbus import Event
 
 
-class Ping(Event):
-    event_type = "busapp.Ping"
+class Ping(Event, type="busapp.Ping"):
     n: int = Field(ge=0)
 
 
-class Fanout(Event):
-    event_type = "busapp.Fanout"
+class Fanout(Event, type="busapp.Fanout"):
     n: int
 
 
-class Sequenced(Event):
-    event_type = "busapp.Sequenced"
+class Sequenced(Event, type="busapp.Sequenced"):
     n: int
 
 
-class Hang(Event):
+class Hang(Event, type="busapp.Hang"):
     """Its handler blocks on the first attempt (writing its pid to ``marker``), then records."""
 
-    event_type = "busapp.Hang"
     marker: str
 
 
-class Doom(Event):
+class Doom(Event, type="busapp.Doom"):
     """Its handler kills its worker process when ``kill`` is set, and records otherwise."""
 
-    event_type = "busapp.Doom"
     n: int
     kill: bool = False
 
 
-class Slow(Event):
+class Slow(Event, type="busapp.Slow"):
     """Two subscribers: one answers at once, one prepares for ``seconds`` on its first attempt."""
 
-    event_type = "busapp.Slow"
     marker: str
     seconds: float
 
 
-class Verdict(Event):
+class Verdict(Event, type="busapp.Verdict"):
     """Its handler raises what ``outcome`` names: "permanent", "retry-after", "ok"."""
 
-    event_type = "busapp.Verdict"
     outcome: str

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from eventbus import publish, subscribe
 from eventbus.models import Delivery
-from eventbus.subscribers import unsubscribe
 from eventbus.testing import run_pending
+from eventbus.topology.subscribers import unsubscribe
 from tests.busapp.events import Ping, Verdict
 from tests.busapp.models import Effect
 

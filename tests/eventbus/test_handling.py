@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from eventbus import publish
-from eventbus.handling import process_claim
+from eventbus.engine.handling import process_claim
 from eventbus.models import Delivery, OutboxEvent
 from eventbus.store import release_expired_leases
 from eventbus.testing import claim, relay, run_pending
@@ -130,7 +130,7 @@ def test_a_lease_that_expires_on_the_last_attempt_dead_letters_the_delivery():
 
 def test_a_handler_publishing_inherits_correlation_and_causation():
     from eventbus import subscribe
-    from eventbus.subscribers import unsubscribe
+    from eventbus.topology.subscribers import unsubscribe
 
     @subscribe(Ping, id="tests.echo", publishes=[Ping])
     def echo(event: Ping) -> None:

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from eventbus import publish, topology
+from eventbus import publish
 from eventbus.models import Delivery, OutboxEvent
+from eventbus.store import subscriptions
 from eventbus.testing import wait_until
 from tests.busapp.events import Doom, Ping, Slow
 from tests.busapp.models import Effect
@@ -51,7 +52,7 @@ def test_a_slow_handler_holds_up_neither_its_neighbour_nor_its_worker_for_long(s
 
 
 def test_a_worker_without_a_subscribers_code_relays_to_it_and_never_dead_letters_it(start_worker):
-    topology.sync(authoritative=True)  # the new release is migrated: busapp.record_ping is in the topology
+    subscriptions.sync(authoritative=True)  # the new release is migrated: busapp.record_ping is in the topology
     older = start_worker(BUSAPP_LEAVE_OUT="record_ping")
     with transaction.atomic():
         publish(Ping(n=1), key="k")
@@ -67,7 +68,7 @@ def test_a_worker_without_a_subscribers_code_relays_to_it_and_never_dead_letters
 
 
 def test_a_worker_started_for_one_queue_runs_only_that_queues_deliveries(start_worker):
-    topology.sync(authoritative=True)
+    subscriptions.sync(authoritative=True)
     start_worker(queues="eventbus,payments")
     with transaction.atomic():
         publish(Ping(n=1), key="k")

@@ -12,9 +12,9 @@ from django.conf import settings
 from opentelemetry.sdk.trace import TracerProvider
 from pythonjsonlogger.json import JsonFormatter
 
-from eventbus.context import handling
-from eventbus.envelope import Envelope
-from eventbus.log_context import BusContextFilter
+from eventbus.kernel.context import handling
+from eventbus.kernel.envelope import Envelope
+from eventbus.observability.log_context import BusContextFilter
 
 
 def envelope() -> Envelope:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from eventbus import operations, publish
-from eventbus.handling import process_claim
+from eventbus.engine.handling import process_claim
 from eventbus.models import Delivery
 from eventbus.testing import claim, relay, run_pending
 from tests.busapp.events import Sequenced

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from eventbus import publish
-from eventbus.errors import NotAnEvent, NotInTransaction
+from eventbus.kernel.errors import NotAnEvent, NotInTransaction
 from eventbus.models import OutboxEvent
 from eventbus.testing import capture_published, run_pending
 from tests.busapp.events import Ping

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from pydantic import Field, create_model
 
-from eventbus import Event, schemas, upcasting
-from eventbus.schemas import compare, schema_of
+from eventbus import Event
+from eventbus.kernel import upcasting
+from eventbus.operations import schemas
+from eventbus.operations.schemas import compare, schema_of
 
 
-class Before(Event):
-    event_type = "schematest.Thing"
+class Before(Event, type="schematest.Thing"):
     name: str
     count: int
     note: str | None = None
@@ -85,8 +86,7 @@ def test_an_older_schema_without_an_upcaster_path_fails_the_check(monkeypatch):
 
 
 def test_a_breaking_change_without_a_new_version_fails_the_check(monkeypatch, tmp_path: Path):
-    class Renamed(Event):
-        event_type = "schematest.Renamed"
+    class Renamed(Event, type="schematest.Renamed"):
         title: str
 
     committed = tmp_path / "Renamed.v1.json"
@@ -98,8 +98,7 @@ def test_a_breaking_change_without_a_new_version_fails_the_check(monkeypatch, tm
 
 
 def test_write_then_check_round_trips(monkeypatch, tmp_path: Path):
-    class Fresh(Event):
-        event_type = "schematest.Fresh"
+    class Fresh(Event, type="schematest.Fresh"):
         size: int = Field(gt=0)
 
     monkeypatch.setattr(schemas, "published_events", lambda: [Fresh])

@@ -3,8 +3,8 @@
 import pytest
 
 from eventbus import Backoff, subscribe
-from eventbus.errors import NotAnEvent, SubscriptionError
-from eventbus.subscribers import subscriber, subscribers_of, unsubscribe
+from eventbus.kernel.errors import NotAnEvent, SubscriptionError
+from eventbus.topology.subscribers import subscriber, subscribers_of, unsubscribe
 from tests.busapp.events import Ping
 
 

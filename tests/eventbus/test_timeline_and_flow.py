@@ -9,11 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventbus import publish
-from eventbus.context import handling
-from eventbus.flow import choreography
+from eventbus.kernel.context import handling
 from eventbus.models import Delivery, OutboxEvent
+from eventbus.operations.flow import choreography
+from eventbus.store.history import timeline
 from eventbus.testing import run_pending
-from eventbus.timeline import timeline
 from tests.busapp.events import Fanout, Ping
 
 pytestmark = pytest.mark.django_db

@@ -6,13 +6,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from eventbus import publish, store, subscribe, topology
-from eventbus.errors import UndeclaredPublish
-from eventbus.flow import choreography
-from eventbus.graph import mermaid
+from eventbus import publish, store, subscribe
+from eventbus.kernel.errors import UndeclaredPublish
 from eventbus.models import Delivery, OutboxEvent, Subscription
-from eventbus.subscribers import unsubscribe
+from eventbus.operations.flow import choreography
+from eventbus.operations.graph import mermaid
+from eventbus.store import subscriptions
 from eventbus.testing import relay, run_pending
+from eventbus.topology.subscribers import unsubscribe
 from tests.busapp.events import Ping
 from tests.busapp.models import Effect
 
@@ -60,7 +61,7 @@ def test_a_subscriber_gone_from_the_code_is_retired_and_reported_not_dropped(cap
         run_pending()
     finally:
         unsubscribe("tests.short_lived")
-    topology.sync(authoritative=True)
+    subscriptions.sync(authoritative=True)
     assert Subscription.objects.get(id="tests.short_lived").retired_at is not None
     assert Delivery.objects.get(subscriber="tests.short_lived").state == State.PENDING
     call_command("eventbus", "status")
@@ -74,7 +75,7 @@ def test_a_worker_adds_its_subscribers_but_never_rewrites_or_retires():
     Subscription.objects.filter(id="busapp.record_ping").update(max_attempts=99)
     another_release_subscribes("newer.release_only")
     Subscription.objects.filter(id="busapp.record_fanout").delete()
-    topology.sync(authoritative=False)
+    subscriptions.sync(authoritative=False)
     assert Subscription.objects.get(id="busapp.record_ping").max_attempts == 99
     assert Subscription.objects.get(id="newer.release_only").retired_at is None
     assert Subscription.objects.filter(id="busapp.record_fanout").exists()

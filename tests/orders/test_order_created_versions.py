@@ -8,9 +8,10 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
-from eventbus.codec import decode, envelope_of
+from eventbus.kernel.decoding import decode
 from eventbus.models import OutboxEvent
-from eventbus.schemas import schema_path
+from eventbus.operations.schemas import schema_path
+from eventbus.store.outbox import envelope_of
 from eventbus.testing import run_pending
 from orders import events
 from orders.models import Order

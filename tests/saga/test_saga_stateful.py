@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from eventbus import codec
-from eventbus.context import handling
-from eventbus.handling import process_claim
+from eventbus.engine.handling import process_claim
+from eventbus.kernel.context import handling
+from eventbus.kernel.decoding import decode
 from eventbus.models import Delivery, OutboxEvent
-from eventbus.store import release_expired_leases
-from eventbus.subscribers import subscriber
+from eventbus.store import outbox, release_expired_leases
 from eventbus.testing import claim, relay, run_pending
+from eventbus.topology.subscribers import subscriber
 from orders import services as orders_services
 from orders.models import Order, OrderLine
 from payments.models import Payment, Refund
@@ -71,8 +71,8 @@ class SagaMachine(RuleBasedStateMachine):
             return
         delivery = Delivery.objects.select_related("event").get(id=done[pick % len(done)])
         found = subscriber(delivery.subscriber)
-        envelope = codec.envelope_of(delivery.event)
-        event = codec.decode(envelope, found.event_class)
+        envelope = outbox.envelope_of(delivery.event)
+        event = decode(envelope, found.event_class)
         with handling(envelope):
             if found.prepare is None:
                 with transaction.atomic():

@@ -4,8 +4,10 @@ from uuid import uuid4
 
 import pytest
 
+from eventbus import RetryAfter
 from eventbus.testing import capture_published
 from shipping import services
+from shipping.carrier import carrier
 from shipping.models import Shipment
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,33 @@ def test_a_request_after_dispatch_is_refused():
     assert published.types() == ["shipping.ShipmentCancellationRefused"]
     with pytest.raises(services.ShipmentNotDispatchable):
         services.shipment_dispatch(order_id=order_id)
+
+
+def test_a_parcel_booked_while_the_carrier_was_asked_to_cancel_is_asked_again():
+    order_id = uuid4()
+    services.shipment_prepare(order_id=order_id, customer_id=1, address=ADDRESS)
+    asked_before_booking = services.shipment_call_carrier_to_cancel(order_id=order_id)
+    assert asked_before_booking is None  # nothing booked yet: nothing to ask the carrier
+    services.shipment_book(order_id=order_id)
+    with pytest.raises(RetryAfter), capture_published() as published:
+        services.shipment_record_cancellation(order_id=order_id, answering_request=True, answer=asked_before_booking)
+    assert Shipment.objects.get(order_id=order_id).status == Status.BOOKED
+    assert published == []
+    asked_again = services.shipment_call_carrier_to_cancel(order_id=order_id)
+    services.shipment_record_cancellation(order_id=order_id, answering_request=True, answer=asked_again)
+    shipment = Shipment.objects.get(order_id=order_id)
+    assert shipment.status == Status.CANCELLED
+    assert carrier().bookings(services.booking_key(order_id)) == []
+
+
+def test_the_carriers_refusal_decides_a_cancellation_that_raced_a_dispatch():
+    order_id = uuid4()
+    booked(order_id)
+    carrier().dispatch(reference=Shipment.objects.get(order_id=order_id).carrier_reference)
+    answer = services.shipment_call_carrier_to_cancel(order_id=order_id)
+    assert answer is not None
+    assert answer.dispatched
+    with capture_published() as published:
+        services.shipment_record_cancellation(order_id=order_id, answering_request=True, answer=answer)
+    assert Shipment.objects.get(order_id=order_id).status == Status.DISPATCHED
+    assert published.types() == ["shipping.ShipmentDispatched", "shipping.ShipmentCancellationRefused"]

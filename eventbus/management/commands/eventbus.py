@@ -12,9 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from eventbus import graph, operations, schemas
-from eventbus.flow import choreography
+from eventbus import operations
 from eventbus.models import Delivery, Subscription
+from eventbus.operations import graph, schemas
+from eventbus.operations.flow import choreography
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

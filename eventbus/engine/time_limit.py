@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from .errors import HandlerTimeout
+from eventbus.kernel.errors import HandlerTimeout
 
 
 @contextmanager

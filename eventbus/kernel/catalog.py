@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import EventBusError
+from eventbus.kernel.errors import EventBusError
 
 if TYPE_CHECKING:
-    from .event import Event
+    from eventbus.kernel.event import Event
 
 _classes: dict[tuple[str, int], type[Event]] = {}
 

@@ -12,7 +12,7 @@ import logging
 
 from opentelemetry import trace
 
-from .context import current_envelope, current_subscriber
+from eventbus.kernel.context import current_envelope, current_subscriber
 
 
 class BusContextFilter(logging.Filter):

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
+from opentelemetry import propagate
+from uuid6 import uuid7
 
-from . import codec, conf, doorbell
-from .context import current_envelope, current_subscriber
-from .envelope import Envelope
-from .errors import NotAnEvent, NotInTransaction, UndeclaredPublish
-from .event import Event
-from .subscribers import subscriber
+from eventbus import conf
+from eventbus.kernel.context import current_envelope, current_subscriber
+from eventbus.kernel.envelope import Envelope
+from eventbus.kernel.errors import NotAnEvent, NotInTransaction, UndeclaredPublish
+from eventbus.kernel.event import Event
+from eventbus.store import outbox
+from eventbus.topology.subscribers import subscriber
+from eventbus.transport import doorbell
 
 
 def publish(
@@ -41,18 +46,18 @@ def publish(
             "publish() must run inside transaction.atomic(), together with the state change it reports"
         )
     cause = current_envelope()
-    if cause is not None and conf.check_publishes():
+    if cause is not None and conf.current().checks_publishes:
         _check_declared(event)
     now = timezone.now()
-    envelope = codec.envelope_for(
+    envelope = envelope_for(
         event,
-        source=conf.source(),
+        source=conf.current().source,
         key=str(key),
         time=now,
         correlation_id=correlation_id or (cause.correlationid if cause else str(key)),
         causation_id=cause.id if cause else None,
     )
-    codec.outbox_row(envelope, deliver_at=deliver_at or now).save(force_insert=True)
+    outbox.append(envelope, deliver_at=deliver_at or now)
     delay = (deliver_at - now).total_seconds() if deliver_at else 0.0
     doorbell.ring_after_commit(connection, delay=delay, event_type=event.event_type)
     return envelope
@@ -64,3 +69,33 @@ def _check_declared(event: Event) -> None:
         raise UndeclaredPublish(
             f"{found.id} published {event.event_type}, which its @subscribe(publishes=[...]) does not list"
         )
+
+
+def envelope_for(
+    event: Event,
+    *,
+    source: str,
+    key: str,
+    time: datetime,
+    correlation_id: str,
+    causation_id: UUID | None,
+) -> Envelope:
+    """The CloudEvents envelope of ``event``, carrying the current trace context and baggage."""
+    return Envelope(
+        id=uuid7(),
+        source=source,
+        type=event.event_type,
+        dataversion=event.event_version,
+        subject=key,
+        time=time,
+        correlationid=correlation_id,
+        causationid=causation_id,
+        data=event.model_dump(mode="json"),
+        **_trace_context(),
+    )
+
+
+def _trace_context() -> dict[str, Any]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {name: carrier[name] for name in ("traceparent", "tracestate", "baggage") if name in carrier}

@@ -1,4 +1,4 @@
-"""One saga's story from the bus's tables: its events in causal order, each with its deliveries."""
+"""What happened: a saga's story (its events in causal order, with their deliveries), and outcomes by subscriber."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 
-from .models import Delivery, OutboxEvent
+from eventbus.models import Delivery, OutboxEvent
+
+State = Delivery.State
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,24 @@ def _step(delivery: Delivery) -> DeliveryStep:
         duration_ms=delivery.duration_ms,
         finished_at=delivery.finished_at,
     )
+
+
+def outcomes(since: datetime) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(subscriber, event type) → (handled, failed, dead) since ``since``.
+
+    ``handled`` counts deliveries done, ``dead`` those dead-lettered, and ``failed`` those that
+    failed an attempt and then succeeded, plus, whenever they started, those waiting for a retry.
+    """
+    finished = Q(finished_at__gte=since)
+    retrying = Q(state__in=[State.PENDING, State.RUNNING]) & ~Q(last_error="")
+    rows = (
+        Delivery.objects.filter(finished | retrying)
+        .values("subscriber", "event__type")
+        .annotate(
+            handled=Count("id", filter=finished & Q(state=State.DONE)),
+            failed=Count("id", filter=(finished & Q(state=State.DONE) & ~Q(last_error="")) | retrying),
+            dead=Count("id", filter=finished & Q(state=State.DEAD)),
+        )
+        .order_by()
+    )
+    return {(row["subscriber"], row["event__type"]): (row["handled"], row["failed"], row["dead"]) for row in rows}

@@ -17,13 +17,15 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import codec, conf, metrics, store, tracing
-from .context import handling
-from .errors import PermanentError, RetryAfter
-from .models import Delivery
-from .store import Claim
-from .subscribers import Subscriber, subscriber
-from .time_limit import time_limit
+from eventbus import conf, store
+from eventbus.engine.time_limit import time_limit
+from eventbus.kernel.context import handling
+from eventbus.kernel.decoding import UndecodableEvent, decode
+from eventbus.kernel.errors import PermanentError, RetryAfter
+from eventbus.models import Delivery
+from eventbus.observability import metrics, tracing
+from eventbus.store import Attempt, Claim, outbox
+from eventbus.topology.subscribers import Subscriber, subscriber
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +37,9 @@ class Processed:
     handed_back: int
 
 
-@dataclass(frozen=True)
-class Attempt:
-    delivery: Delivery
-    outcome: str  # "handled", "retry", "dead" or "stale"
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    duration_ms: float | None = None
-    retry_at: datetime | None = None
-
-
 def process_claim(claim: Claim) -> Processed:
     """Handle the claimed deliveries one by one, each in its own transaction."""
-    budget_ends = time.monotonic() + conf.batch_seconds()
+    budget_ends = time.monotonic() + conf.current().batch_seconds
     attempts: list[Attempt] = []
     handed_back = 0
     deliveries = store.claimed(claim)
@@ -69,10 +61,10 @@ def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attem
     found = subscriber(claim.subscriber)
     if delivery is None or found is None:
         return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
-    envelope = codec.envelope_of(delivery.event)
+    envelope = outbox.envelope_of(delivery.event)
     try:
-        event = codec.decode(envelope, found.event_class)
-    except codec.UndecodableEvent as error:
+        event = decode(envelope, found.event_class)
+    except UndecodableEvent as error:
         store.fail(delivery_id, claim.token, error=str(error), trace="", retry_at=None, duration_ms=None)
         return Attempt(delivery, "dead")
     started_at, started = timezone.now(), time.perf_counter()
@@ -97,7 +89,7 @@ def _run(found: Subscriber, event: object, delivery_id: int, claim: Claim) -> bo
 
     The time limit covers the subscriber's own code, not the commit.
     """
-    ends = time.monotonic() + (found.timeout or conf.handler_timeout())
+    ends = time.monotonic() + (found.timeout or conf.current().handler_timeout)
     prepared = None
     if found.prepare is not None:
         with time_limit(ends - time.monotonic(), what=found.id):
@@ -141,10 +133,10 @@ def _now(claim: Claim) -> datetime:
 
 def _retry_time(delivery: Delivery, found: Subscriber, error: Exception, now: datetime) -> datetime | None:
     """When to try again, or None to dead-letter: PermanentError and spent attempts end it."""
-    if isinstance(error, PermanentError) or delivery.attempts >= (found.max_attempts or conf.max_attempts()):
+    if isinstance(error, PermanentError) or delivery.attempts >= (found.max_attempts or conf.current().max_attempts):
         return None
     if isinstance(error, RetryAfter):
         delay = error.seconds
     else:
-        delay = (found.backoff or conf.backoff()).delay(delivery.attempts)
+        delay = (found.backoff or conf.current().backoff).delay(delivery.attempts)
     return now + timedelta(seconds=delay)

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from . import store
-from .models import Delivery
-
-if TYPE_CHECKING:
-    from .handling import Attempt
+from eventbus import store
+from eventbus.models import Delivery
+from eventbus.store import Attempt
 
 State = Delivery.State
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

@@ -22,7 +22,8 @@ from typing import Any
 import redis
 from celery import current_app
 
-from . import conf, metrics
+from eventbus import conf
+from eventbus.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def ring_after_commit(connection: Any, *, delay: float, event_type: str) -> None
 
 def ring_relay() -> None:
     """Wake the relay unless a relay task is on its way or at work."""
-    if _close_gate(conf.queue()):
+    if _close_gate(conf.current().queue):
         wake_relay()
 
 
@@ -84,7 +85,7 @@ def ring_queue(queue: str) -> None:
 
 
 def wake_relay(*, countdown: float | None = None) -> bool:
-    return _send(RELAY_TASK, [], conf.queue(), countdown)
+    return _send(RELAY_TASK, [], conf.current().queue, countdown)
 
 
 def wake_queue(queue: str, *, countdown: float | None = None) -> bool:
@@ -93,7 +94,7 @@ def wake_queue(queue: str, *, countdown: float | None = None) -> bool:
 
 def open_gate(queue: str) -> None:
     """Called by a task that found nothing more to do: whatever commits after this rings again."""
-    url = conf.doorbell_redis_url()
+    url = conf.current().doorbell_redis_url
     if url:
         try:
             _redis(url).delete(_gate_key(queue))
@@ -116,7 +117,7 @@ def _send(task: str, args: list[str], queue: str, countdown: float | None) -> bo
 
 
 def _close_gate(queue: str) -> bool:
-    url = conf.doorbell_redis_url()
+    url = conf.current().doorbell_redis_url
     if not url:
         return True
     try:

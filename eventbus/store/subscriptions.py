@@ -13,9 +13,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from . import conf
-from .models import Subscription
-from .subscribers import Subscriber, all_subscribers
+from eventbus import conf
+from eventbus.models import Subscription
+from eventbus.topology.subscribers import Subscriber, all_subscribers
 
 FIELDS = ["event_type", "queue", "ordered", "max_attempts", "timeout_seconds", "publishes"]
 
@@ -42,8 +42,8 @@ def _row(found: Subscriber, now: datetime) -> Subscription:
         event_type=found.event_type,
         queue=found.queue,
         ordered=found.ordered,
-        max_attempts=found.max_attempts or conf.max_attempts(),
-        timeout_seconds=found.timeout or conf.handler_timeout(),
+        max_attempts=found.max_attempts or conf.current().max_attempts,
+        timeout_seconds=found.timeout or conf.current().handler_timeout,
         publishes=found.publishes_types,
         registered_at=now,
     )

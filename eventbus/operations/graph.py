@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .flow import EventFlow
+from eventbus.operations.flow import EventFlow
 
 PAGE_HEADER = """\
 # Choreography map

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import doorbell, store
-from .models import Delivery, OutboxEvent, Subscription
+from eventbus import store
+from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.transport import doorbell
 
 State = Delivery.State
 

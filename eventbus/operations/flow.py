@@ -10,13 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Count, Q
 
-from . import catalog
-from .models import Delivery
-from .subscribers import all_subscribers
-
-State = Delivery.State
+from eventbus.kernel import catalog
+from eventbus.store import history
+from eventbus.topology.subscribers import all_subscribers
 
 
 @dataclass(frozen=True)
@@ -65,19 +62,7 @@ def choreography(*, since: datetime | None = None) -> list[EventFlow]:
 
 
 def _counts(since: datetime) -> dict[tuple[str, str], Counts]:
-    finished = Q(finished_at__gte=since)
-    retrying = Q(state__in=[State.PENDING, State.RUNNING]) & ~Q(last_error="")
-    rows = (
-        Delivery.objects.filter(finished | retrying)
-        .values("subscriber", "event__type")
-        .annotate(
-            handled=Count("id", filter=finished & Q(state=State.DONE)),
-            failed=Count("id", filter=(finished & Q(state=State.DONE) & ~Q(last_error="")) | retrying),
-            dead=Count("id", filter=finished & Q(state=State.DEAD)),
-        )
-        .order_by()
-    )
-    return {(row["subscriber"], row["event__type"]): Counts(row["handled"], row["failed"], row["dead"]) for row in rows}
+    return {key: Counts(*numbers) for key, numbers in history.outcomes(since).items()}
 
 
 def _context(module: str) -> str:

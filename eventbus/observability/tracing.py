@@ -16,8 +16,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
-from .envelope import Envelope
+from eventbus.kernel.envelope import Envelope
 
 tracer = trace.get_tracer("eventbus")
 SYSTEM = "eventbus"
@@ -26,7 +27,7 @@ SYSTEM = "eventbus"
 @contextmanager
 def handler_span(envelope: Envelope, *, subscriber: str, attempt: int) -> Iterator[Span]:
     """The CONSUMER span of one attempt of one subscriber, a child of the publishing span."""
-    attributes = {
+    attributes: dict[str, AttributeValue] = {
         "messaging.system": SYSTEM,
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
@@ -56,7 +57,7 @@ def failed(span: Span, error: Exception) -> None:
 def relayed(trace_parents: Iterable[tuple[str, str]], *, events: int, start_time: int) -> None:
     """Record one relay batch, from ``start_time`` (ns) until now, linked to the trace of every event it moved."""
     links = [Link(context) for context in (_span_context(parent, state) for parent, state in trace_parents) if context]
-    attributes = {
+    attributes: dict[str, AttributeValue] = {
         "messaging.system": SYSTEM,
         "messaging.operation.type": "send",
         "messaging.batch.message_count": events,

@@ -19,8 +19,8 @@ from typing import Any
 
 from django.apps import apps
 
-from . import catalog, upcasting
-from .event import Event
+from eventbus.kernel import catalog, upcasting
+from eventbus.kernel.event import Event
 
 Schema = dict[str, Any]
 FILE_NAME = re.compile(r"^(?P<name>\w+)\.v(?P<version>\d+)\.json$")

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from .envelope import Envelope
+from eventbus.kernel.envelope import Envelope
 
 _current: ContextVar[Envelope | None] = ContextVar("eventbus_current_envelope", default=None)
 _subscriber: ContextVar[str] = ContextVar("eventbus_current_subscriber", default="")

@@ -11,14 +11,15 @@ from typing import Any
 
 from celery.signals import celeryd_after_setup, worker_ready
 
-from . import conf, topology
-from .subscribers import all_subscribers
+from eventbus import conf
+from eventbus.store import subscriptions
+from eventbus.topology.subscribers import all_subscribers
 
 
 @celeryd_after_setup.connect
 def consume_every_queue_by_default(sender: str, instance: Any, **kwargs: Any) -> None:
     queues = instance.app.amqp.queues
-    if set(queues.consume_from) != {conf.queue()}:
+    if set(queues.consume_from) != {conf.current().queue}:
         return
     for queue in sorted({found.queue for found in all_subscribers()}):
         queues.select_add(queue)
@@ -26,4 +27,4 @@ def consume_every_queue_by_default(sender: str, instance: Any, **kwargs: Any) ->
 
 @worker_ready.connect
 def add_subscribers_to_topology(**kwargs: Any) -> None:
-    topology.sync(authoritative=False)
+    subscriptions.sync(authoritative=False)

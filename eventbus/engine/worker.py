@@ -13,14 +13,16 @@ from uuid import uuid4
 
 from django.utils import timezone
 
-from . import conf, doorbell, store, tracing
-from .handling import process_claim
-from .subscribers import all_subscribers
+from eventbus import conf, store
+from eventbus.engine.handling import process_claim
+from eventbus.observability import tracing
+from eventbus.topology.subscribers import all_subscribers
+from eventbus.transport import doorbell
 
 
 def relay_outbox() -> int:
     """Turn due outbox rows into deliveries and wake each queue that got some; returns events relayed."""
-    batch = conf.batch_size()
+    batch = conf.current().batch_size
     relayed_total = 0
 
     def round_() -> tuple[bool, bool]:
@@ -29,7 +31,7 @@ def relay_outbox() -> int:
         relayed_total += relayed
         return relayed > 0, relayed == batch
 
-    _work(round_, conf.queue(), wake=doorbell.wake_relay)
+    _work(round_, conf.current().queue, wake=doorbell.wake_relay)
     return relayed_total
 
 
@@ -52,7 +54,7 @@ def deliver(queue: str) -> int:
     another worker is woken before this one starts handling, so a slow subscriber occupies one
     worker, not the queue, and a queue under load is worked by more than one process.
     """
-    batch = conf.batch_size()
+    batch = conf.current().batch_size
     mine = [found.id for found in all_subscribers() if found.queue == queue]
     handled, helped = 0, False
 
@@ -82,7 +84,7 @@ def _work(round_: Callable[[], tuple[bool, bool]], gate: str, *, wake: Callable[
 
     A full round wakes one more task, so another worker joins in.
     """
-    deadline = time.monotonic() + conf.pump_seconds()
+    deadline = time.monotonic() + conf.current().pump_seconds
     helped, gate_open = False, False
     while time.monotonic() < deadline:
         found, full = round_()

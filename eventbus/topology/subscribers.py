@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .backoff import Backoff
-from .errors import NotAnEvent, SubscriptionError
-from .event import Event
+from eventbus.kernel.backoff import Backoff
+from eventbus.kernel.errors import NotAnEvent, SubscriptionError
+from eventbus.kernel.event import Event
 
 Handler = Callable[..., None]
 Prepare = Callable[[Any], Any]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import SubscriptionError
+from eventbus.kernel.errors import SubscriptionError
 
 Data = dict[str, Any]
 Upcaster = Callable[[Data], Data]

@@ -1,0 +1,1 @@
+"""What the bus tells the operator: Prometheus metrics, OpenTelemetry spans, log context."""

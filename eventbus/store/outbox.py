@@ -1,0 +1,48 @@
+"""The outbox table: an envelope written as a row, and a stored row read back as an envelope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventbus.kernel.envelope import Envelope
+from eventbus.models import OutboxEvent
+
+
+def append(envelope: Envelope, *, deliver_at: datetime) -> None:
+    """Insert the envelope's row in the caller's transaction; the relay picks it up at ``deliver_at``."""
+    _row(envelope, deliver_at=deliver_at).save(force_insert=True)
+
+
+def _row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
+    return OutboxEvent(
+        event_id=envelope.id,
+        source=envelope.source,
+        type=envelope.type,
+        version=envelope.dataversion,
+        key=envelope.subject,
+        time=envelope.time,
+        data=envelope.data,
+        correlation_id=envelope.correlationid,
+        causation_id=envelope.causationid,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+        baggage=envelope.baggage,
+        deliver_at=deliver_at,
+    )
+
+
+def envelope_of(row: OutboxEvent) -> Envelope:
+    return Envelope(
+        id=row.event_id,
+        source=row.source,
+        type=row.type,
+        dataversion=row.version,
+        subject=row.key,
+        time=row.time,
+        correlationid=row.correlation_id,
+        causationid=row.causation_id,
+        traceparent=row.traceparent,
+        tracestate=row.tracestate,
+        baggage=row.baggage,
+        data=row.data,
+    )
