@@ -16,7 +16,7 @@ from eventbus.models import Delivery, OutboxEvent
 
 
 def redriven() -> int:
-    """Deliveries attempted more than once: a lease expired and the sweep re-drove them."""
+    """Deliveries attempted more than once: a handler failed and was retried, or a lease expired."""
     return Delivery.objects.filter(attempts__gt=1).count()
 
 

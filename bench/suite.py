@@ -185,10 +185,10 @@ def describe(measured: Measured) -> dict:
 
 
 def notes(run: dict) -> str:
-    """What makes a run suspect: deliveries that waited for a lease to expire, a busy machine."""
+    """What makes a run suspect: deliveries attempted more than once, a busy machine."""
     found = []
     if run.get("redriven"):
-        found.append(f"{run['redriven']} deliveries waited for their lease to expire")
+        found.append(f"{run['redriven']} deliveries needed a second attempt (a retry, or a lease that expired)")
     if "per_s_before_stall" in run:
         found.append(f"{run['per_s_before_stall']:,.0f}/s until then")
     if run["busy_elsewhere_cores"] > NOISY_CORES:

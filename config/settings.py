@@ -116,6 +116,10 @@ def _database() -> dict:
     else:
         config["CONN_MAX_AGE"] = _setting("CONN_MAX_AGE", env.int, default=60)
         config["CONN_HEALTH_CHECKS"] = True
+        # A database that does not answer a connection, or a peer that vanished, ends the wait.
+        config.setdefault("OPTIONS", {}).update(
+            connect_timeout=5, keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3
+        )
     return config
 
 
@@ -135,6 +139,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A hung cache ends the wait quickly; the throttles (common.throttling) then let the request through.
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=0.5, socket_connect_timeout=0.5)
 
 # The REST API: token or session login, customers see their own records, writes are throttled.
 REST_FRAMEWORK = {
@@ -146,7 +153,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffset",
     "PAGE_SIZE": _setting("API_PAGE_SIZE", env.int, default=50),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "writes": _setting("API_WRITE_RATE", env.str, default="60/minute"),
         "login": _setting("API_LOGIN_RATE", env.str, default="10/minute"),
@@ -223,6 +230,9 @@ else:
         "interval_step": 0.1,
         "interval_max": 0.2,
         "socket_connect_timeout": 1,
+        # A Redis that accepts connections but never answers (paused, stopped, swapping) ends a
+        # send after this; above the worker's 1 s BRPOP, so an idle consumer is not cut off.
+        "socket_timeout": 2,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -9,7 +9,8 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+
+from common.throttling import ScopedRateThrottle
 
 TokenAnswer = inline_serializer("TokenAnswer", {"token": serializers.CharField()})
 Problem = inline_serializer("LoginProblem", {"detail": serializers.CharField()})

@@ -21,9 +21,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from common.api import READ_ERRORS, Problem, field_errors, problem, signed_in
+from common.throttling import ScopedRateThrottle
 
 from . import idempotency, selectors, services
 from .models import Order

@@ -1,4 +1,5 @@
-"""A Celery worker's start-up: which queues it consumes, and its subscribers written to the topology.
+"""A Celery worker's start-up (which queues it consumes, its subscribers written to the topology),
+and its database connections checked before every task.
 
 ``celery worker`` with no ``-Q`` (or ``-Q`` naming only ``EVENTBUS_QUEUE``) is the default worker:
 it relays and runs every queue of the subscribers in its code. ``-Q payments`` runs only the
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import celeryd_after_setup, worker_ready
+from celery.signals import celeryd_after_setup, task_prerun, worker_ready
+from django.db import close_old_connections
 
 from eventbus import conf
 from eventbus.store import subscriptions
@@ -28,3 +30,12 @@ def consume_every_queue_by_default(sender: str, instance: Any, **kwargs: Any) ->
 @worker_ready.connect
 def add_subscribers_to_topology(**kwargs: Any) -> None:
     subscriptions.sync(authoritative=False)
+
+
+@task_prerun.connect
+def drop_broken_database_connections(**kwargs: Any) -> None:
+    """Before every task, as Django does before every request: close a connection that failed
+    (killed by the server, a failover, a pooler) or outlived ``CONN_MAX_AGE``, so the task opens a
+    fresh one. Celery's Django fixup does so only every ``CELERY_DB_REUSE_MAX`` tasks.
+    """
+    close_old_connections()

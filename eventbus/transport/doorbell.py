@@ -9,13 +9,20 @@ wakes every queue that has work due.
 The gate: whoever wakes a queue sets its Redis key with ``SET NX`` (it expires after two seconds in
 case that task is lost); the task at work opens it again only once a round finds nothing, then
 looks once more. While a queue's gate is shut, commits cost one Redis ``SET`` and no Celery message.
+
+A commit's ring is sent by a thread of the process's own, never by the committing caller: a gate
+or broker that hangs holds that thread until its socket timeout, never a customer's request.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -56,10 +63,56 @@ class _RingOnCommit:
 
     def __call__(self) -> None:
         metrics.count_published(self.types)
+        _ringer.submit(self._ring)
+
+    def _ring(self) -> None:
         if self.now:
             ring_relay()
         if self.soonest_delay is not None and self.soonest_delay <= LONGEST_COUNTDOWN_SECONDS:
             wake_relay(countdown=self.soonest_delay)
+
+
+class _Ringer:
+    """The process's doorbell thread: it sends the rings that commits hand it, in order.
+
+    Its queue is bounded; a ring that finds it full is dropped and logged (the work waits in the
+    database, and the sweep wakes it). A forked child starts a thread of its own on first use.
+    """
+
+    CAPACITY = 1000
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._rings: queue.Queue[Callable[[], None]] = queue.Queue(self.CAPACITY)
+
+    def submit(self, ring: Callable[[], None]) -> None:
+        self._start_in_this_process()
+        try:
+            self._rings.put_nowait(ring)
+        except queue.Full:
+            log.warning("doorbell backlog full: a ring is dropped, and the sweep wakes its work")
+
+    def _start_in_this_process(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._rings = queue.Queue(self.CAPACITY)  # a forked copy holds the parent's rings
+                threading.Thread(target=self._run, args=(self._rings,), name="eventbus-doorbell", daemon=True).start()
+                self._pid = os.getpid()
+
+    @staticmethod
+    def _run(rings: queue.Queue[Callable[[], None]]) -> None:
+        while True:
+            ring = rings.get()
+            try:
+                ring()
+            except Exception:  # a ring never stops the thread; the sweep covers what it missed
+                log.exception("doorbell ring failed")
+
+
+_ringer = _Ringer()
 
 
 def ring_after_commit(connection: Any, *, delay: float, event_type: str) -> None:
