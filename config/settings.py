@@ -256,6 +256,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 ORDERS_PAYMENT_DEADLINE_SECONDS = _setting("ORDERS_PAYMENT_DEADLINE_SECONDS", env.float, default=900.0)
+# Every saga state has a deadline and a way out (docs/saga.md, "Every saga ends").
+ORDERS_PAID_DEADLINE_SECONDS = _setting("ORDERS_PAID_DEADLINE_SECONDS", env.float, default=900.0)
+ORDERS_PAID_DEADLINE_ACTION = _setting("ORDERS_PAID_DEADLINE_ACTION", env.str, default="compensate")
+if ORDERS_PAID_DEADLINE_ACTION not in {"compensate", "operator"}:
+    raise ImproperlyConfigured("ORDERS_PAID_DEADLINE_ACTION is malformed: it is compensate or operator")
+ORDERS_CANCELLING_DEADLINE_SECONDS = _setting("ORDERS_CANCELLING_DEADLINE_SECONDS", env.float, default=600.0)
 SHIPPING_UNSERVED_COUNTRIES = _setting("SHIPPING_UNSERVED_COUNTRIES", env.list, default=["AQ"])
 PAYMENTS_FAKE_PROVIDER_LEDGER = _setting(
     "PAYMENTS_FAKE_PROVIDER_LEDGER", env.str, default=str(VAR_DIR / "fake-payment-provider.sqlite3")

@@ -45,8 +45,8 @@ def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, que
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["id", "customer", "status", "cancel_reason", "total", "currency", "created_at"]
-    list_filter = ["status", "cancel_reason", "payment_status", "shipment_status"]
+    list_display = ["id", "customer", "status", "cancel_reason", "stalled_reason", "total", "currency", "created_at"]
+    list_filter = ["status", "cancel_reason", "stalled_reason", "payment_status", "shipment_status"]
     search_fields = ["=id", "customer__username", "customer__email"]
     list_select_related = ["customer"]
     date_hierarchy = "created_at"

@@ -80,3 +80,16 @@ class PaymentDeadlineReached(Event, type="orders.PaymentDeadlineReached"):
     """Published by orders to itself, delayed until the order's payment deadline."""
 
     order_id: UUID
+
+
+class ShipmentDeadlineReached(Event, type="orders.ShipmentDeadlineReached"):
+    """Published by orders to itself when an order is paid, delayed until its parcel must be booked."""
+
+    order_id: UUID
+
+
+class CancellationDeadlineReached(Event, type="orders.CancellationDeadlineReached"):
+    """Published by orders to itself with a cancellation request, delayed until shipping must have answered it."""
+
+    order_id: UUID
+    requested_at: datetime

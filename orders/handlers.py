@@ -1,4 +1,4 @@
-"""What the orders context reacts to: payment and shipping news, and its own payment deadline."""
+"""What the orders context reacts to: payment and shipping news, and its own saga deadlines."""
 
 from eventbus import subscribe
 from payments import events as payments_events
@@ -7,7 +7,7 @@ from shipping import events as shipping_events
 from . import events, services
 
 
-@subscribe(payments_events.PaymentSucceeded)
+@subscribe(payments_events.PaymentSucceeded, publishes=[events.ShipmentDeadlineReached])
 def mark_order_paid(event: payments_events.PaymentSucceeded) -> None:
     services.order_mark_paid(order_id=event.order_id, amount=event.amount)
 
@@ -17,7 +17,9 @@ def cancel_declined_order(event: payments_events.PaymentFailed) -> None:
     services.order_cancel_unpaid(order_id=event.order_id, reason="payment_declined")
 
 
-@subscribe(events.PaymentDeadlineReached, publishes=[events.OrderCancellationRequested])
+@subscribe(
+    events.PaymentDeadlineReached, publishes=[events.OrderCancellationRequested, events.CancellationDeadlineReached]
+)
 def cancel_order_past_deadline(event: events.PaymentDeadlineReached) -> None:
     services.order_cancel_at_deadline(order_id=event.order_id)
 
@@ -50,3 +52,15 @@ def mark_order_shipped(event: shipping_events.ShipmentDispatched) -> None:
 @subscribe(payments_events.PaymentRefunded, publishes=[events.OrderCancelled])
 def cancel_refunded_order(event: payments_events.PaymentRefunded) -> None:
     services.order_cancel_refunded(order_id=event.order_id, reason=event.reason, amount=event.amount)
+
+
+@subscribe(
+    events.ShipmentDeadlineReached, publishes=[events.OrderCancellationRequested, events.CancellationDeadlineReached]
+)
+def act_on_shipment_deadline(event: events.ShipmentDeadlineReached) -> None:
+    services.order_act_on_shipment_deadline(order_id=event.order_id)
+
+
+@subscribe(events.CancellationDeadlineReached)
+def act_on_cancellation_deadline(event: events.CancellationDeadlineReached) -> None:
+    services.order_act_on_cancellation_deadline(order_id=event.order_id, requested_at=event.requested_at)

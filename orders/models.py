@@ -45,6 +45,10 @@ class Order(models.Model):
     cancel_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_reason = models.CharField(max_length=64, blank=True, default="")
+    stalled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a saga deadline handed this order to an operator"
+    )
+    stalled_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_refused_reason = models.CharField(max_length=64, blank=True, default="")
     payment_due_by = models.DateTimeField()
     payment_status = models.CharField(max_length=16, choices=PaymentNews.choices, blank=True, default="")

@@ -21,3 +21,8 @@ def order_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Order]:
 def order_timeline(order_id: UUID) -> list[TimelineEvent]:
     """The order's saga as the bus recorded it: the order id is its correlation id."""
     return timeline(str(order_id))
+
+
+def stuck_orders() -> QuerySet[Order]:
+    """Orders a saga deadline handed to an operator, the longest stalled first."""
+    return Order.objects.filter(stalled_at__isnull=False).order_by("stalled_at")

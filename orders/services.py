@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -158,10 +158,44 @@ def order_cancel_refunded(*, order_id: UUID, reason: str, amount: Decimal) -> No
 
 
 def order_mark_paid(*, order_id: UUID, amount: Decimal) -> None:
+    """Paid: the parcel must now be booked by the ``paid`` deadline (``ORDERS_PAID_DEADLINE_SECONDS``)."""
     with transaction.atomic():
         order = _locked(order_id)
         changed = _note_payment(order, PaymentNews.CAPTURED, amount_paid=amount)
-        _save(order, changed + _advance(order, frm={Status.PENDING}, to=Status.PAID))
+        changed += _advance(order, frm={Status.PENDING}, to=Status.PAID)
+        if "status" in changed:
+            due = timezone.now() + timedelta(seconds=settings.ORDERS_PAID_DEADLINE_SECONDS)
+            publish(events.ShipmentDeadlineReached(order_id=order_id), key=order_id, deliver_at=due)
+        _save(order, changed)
+
+
+def order_act_on_shipment_deadline(*, order_id: UUID) -> None:
+    """Still paid and unbooked at the deadline (the carrier, or shipping, down past its retries).
+
+    ``ORDERS_PAID_DEADLINE_ACTION`` chooses the way out: ``compensate`` asks shipping to stop the
+    order (reason ``shipment_timeout``), which cancels it and refunds the payment once shipping
+    answers; ``operator`` hands the order to an operator (``manage.py stuck_sagas``).
+    """
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != Status.PAID:
+            return
+        if settings.ORDERS_PAID_DEADLINE_ACTION == "compensate":
+            _request_cancel(order, "shipment_timeout")
+        else:
+            _stall(order, "not_booked_by_deadline")
+
+
+def order_act_on_cancellation_deadline(*, order_id: UUID, requested_at: datetime) -> None:
+    """Shipping has not answered a cancellation request in time: hand the order to an operator.
+
+    Nothing can be compensated without shipping's answer (the parcel may have left), so this way
+    out is always the operator's.
+    """
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.cancel_requested_at == requested_at and order.status != Status.CANCELLED:
+            _stall(order, "cancellation_unanswered")
 
 
 def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
@@ -228,20 +262,35 @@ def _learn(order: Order, values: Mapping[str, Decimal | str]) -> list[str]:
 
 
 def _save(order: Order, fields: list[str]) -> None:
+    """Save the changed fields; a saga that moves on is no longer stalled."""
+    if order.stalled_at is not None and ("status" in fields or "cancel_requested_at" in fields):
+        order.stalled_at, order.stalled_reason = None, ""
+        fields = [*fields, "stalled_at", "stalled_reason"]
     if fields:
         order.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
 
 
+def _stall(order: Order, reason: str) -> None:
+    order.stalled_at, order.stalled_reason = timezone.now(), reason
+    order.save(update_fields=["stalled_at", "stalled_reason", "updated_at"])
+
+
 def _request_cancel(order: Order, reason: str) -> None:
-    """Ask shipping to stop the order, once: a request already on its way keeps its reason."""
-    if order.cancel_requested_at is None:
-        order.cancel_requested_at = timezone.now()
-        order.cancel_requested_reason = reason
-        order.cancel_refused_reason = ""
-        order.save(
-            update_fields=["cancel_requested_at", "cancel_requested_reason", "cancel_refused_reason", "updated_at"]
-        )
-        publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
+    """Ask shipping to stop the order, once: a request already on its way keeps its reason.
+
+    Shipping must answer by ``ORDERS_CANCELLING_DEADLINE_SECONDS``, else an operator is told.
+    """
+    if order.cancel_requested_at is not None:
+        return
+    requested_at = timezone.now()
+    order.cancel_requested_at = requested_at
+    order.cancel_requested_reason = reason
+    order.cancel_refused_reason = ""
+    _save(order, ["cancel_requested_at", "cancel_requested_reason", "cancel_refused_reason"])
+    publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
+    due = requested_at + timedelta(seconds=settings.ORDERS_CANCELLING_DEADLINE_SECONDS)
+    deadline = events.CancellationDeadlineReached(order_id=order.id, requested_at=requested_at)
+    publish(deadline, key=order.id, deliver_at=due)
 
 
 def _cancel(order: Order, reason: str) -> list[str]:

@@ -37,39 +37,31 @@ log = logging.getLogger(__name__)
 RELAY_TASK = "eventbus.relay"
 DELIVER_TASK = "eventbus.deliver"
 GATE_TTL_MS = 2000
-LONGEST_COUNTDOWN_SECONDS = 3600.0
 QUIET_AFTER_FAILURE_SECONDS = 2.0
 
 _quiet_until = 0.0
 
 
 class _RingOnCommit:
-    """The one on-commit callback of a transaction; later publishes only lower its delay.
+    """The one on-commit callback of a transaction: it counts the transaction's events by type for
+    the metrics, and rings the relay if any of them is due now.
 
-    It also counts the transaction's events by type for the metrics, once they are committed.
+    An event delayed (``deliver_at``) rings nothing: it waits in the outbox, and the sweep wakes the
+    relay once it is due, so delayed work costs no broker message while it waits.
     """
 
     def __init__(self) -> None:
         self.now = False
-        self.soonest_delay: float | None = None
         self.types: Counter[str] = Counter()
 
     def add(self, delay: float, event_type: str) -> None:
         self.types[event_type] += 1
-        if delay <= 0:
-            self.now = True
-        elif self.soonest_delay is None or delay < self.soonest_delay:
-            self.soonest_delay = delay
+        self.now = self.now or delay <= 0
 
     def __call__(self) -> None:
         metrics.count_published(self.types)
-        _ringer.submit(self._ring)
-
-    def _ring(self) -> None:
         if self.now:
-            ring_relay()
-        if self.soonest_delay is not None and self.soonest_delay <= LONGEST_COUNTDOWN_SECONDS:
-            wake_relay(countdown=self.soonest_delay)
+            _ringer.submit(ring_relay)
 
 
 class _Ringer:

@@ -11,6 +11,7 @@ from eventbus import publish
 from eventbus.kernel.errors import NotAnEvent, NotInTransaction
 from eventbus.models import OutboxEvent
 from eventbus.testing import capture_published, run_pending
+from eventbus.transport import doorbell
 from tests.busapp.events import Ping
 from tests.busapp.models import Effect
 
@@ -89,3 +90,22 @@ def test_a_transaction_rings_the_doorbell_once_however_many_events_it_publishes(
         for n in range(5):
             publish(Ping(n=n), key="k")
     assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_a_delayed_event_sends_no_broker_message_while_it_waits(django_capture_on_commit_callbacks, monkeypatch):
+    rings = []
+    monkeypatch.setattr(doorbell._ringer, "submit", rings.append)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(Ping(n=1), key="k", deliver_at=timezone.now() + timedelta(minutes=15))
+    assert rings == []
+
+
+@pytest.mark.django_db
+def test_an_event_due_now_rings_the_relay_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    rings = []
+    monkeypatch.setattr(doorbell._ringer, "submit", rings.append)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(Ping(n=1), key="k", deliver_at=timezone.now() + timedelta(minutes=15))
+        publish(Ping(n=2), key="k")
+    assert rings == [doorbell.ring_relay]

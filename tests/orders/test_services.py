@@ -42,7 +42,7 @@ def test_a_customer_cancellation_is_a_request_to_shipping_first():
     order.refresh_from_db()
     assert order.status == Status.PENDING
     assert order.cancel_requested_at is not None
-    assert published.types() == ["orders.OrderCancellationRequested"]
+    assert published.types() == ["orders.OrderCancellationRequested", "orders.CancellationDeadlineReached"]
 
 
 def test_asking_twice_publishes_one_request():
@@ -79,7 +79,7 @@ def test_the_deadline_asks_shipping_before_it_cancels():
     order = place_order()
     with capture_published() as published:
         services.order_cancel_at_deadline(order_id=order.id)
-    assert published.types() == ["orders.OrderCancellationRequested"]
+    assert published.types() == ["orders.OrderCancellationRequested", "orders.CancellationDeadlineReached"]
     services.order_cancel_requested(order_id=order.id)
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (Status.CANCELLED, "payment_timeout")
