@@ -221,6 +221,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker", polling_interval=0.02)
 else:
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        CELERY_BROKER_TRANSPORT = "config.redis_broker:Transport"  # recovers from Redis out of memory
     # A kick that cannot reach the broker gives up at once: the sweep re-drives the work later,
     # and a web request must not wait on kombu's default connection retries (seconds).
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -15,6 +15,7 @@ class EventbusConfig(AppConfig):
     def ready(self) -> None:
         autodiscover_modules("handlers")
         from eventbus.engine import worker_setup  # noqa: F401 - connects the Celery worker signals
+        from eventbus.transport import checks  # noqa: F401 - registers the start-up checks
 
         post_migrate.connect(_write_topology, sender=self)
 

@@ -8,6 +8,7 @@ it relays and runs every queue of the subscribers in its code. ``-Q payments`` r
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery.signals import celeryd_after_setup, task_prerun, worker_ready
@@ -16,6 +17,9 @@ from django.db import close_old_connections
 from eventbus import conf
 from eventbus.store import subscriptions
 from eventbus.topology.subscribers import all_subscribers
+from eventbus.transport import checks
+
+log = logging.getLogger(__name__)
 
 
 @celeryd_after_setup.connect
@@ -30,6 +34,9 @@ def consume_every_queue_by_default(sender: str, instance: Any, **kwargs: Any) ->
 @worker_ready.connect
 def add_subscribers_to_topology(**kwargs: Any) -> None:
     subscriptions.sync(authoritative=False)
+    warning = checks.broker_eviction_warning()
+    if warning:
+        log.warning("%s", warning)
 
 
 @task_prerun.connect
