@@ -126,6 +126,13 @@ def unsubscribe(subscriber_id: str) -> None:
     _by_type[subscriber.event_type].remove(subscriber)
 
 
+def replace(current: Subscriber, replacement: Subscriber) -> None:
+    """Put ``replacement`` where ``current`` is registered (same id): the fault kit's hook."""
+    _by_id[current.id] = replacement
+    siblings = _by_type[current.event_type]
+    siblings[siblings.index(current)] = replacement
+
+
 def subscribers_of(event_type: str) -> list[Subscriber]:
     return _by_type.get(event_type, [])
 
