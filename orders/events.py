@@ -65,8 +65,8 @@ class OrderConfirmed(Event, type="orders.OrderConfirmed"):
 
 
 class OrderCancellationRequested(Event, type="orders.OrderCancellationRequested"):
-    """The customer asked to cancel, or the payment deadline passed; shipping decides whether the
-    parcel can still be stopped."""
+    """The customer asked to cancel, or a saga deadline passed (payment, shipment); shipping decides
+    whether the parcel can still be stopped."""
 
     order_id: UUID
 

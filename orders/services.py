@@ -262,12 +262,21 @@ def _learn(order: Order, values: Mapping[str, Decimal | str]) -> list[str]:
 
 
 def _save(order: Order, fields: list[str]) -> None:
-    """Save the changed fields; a saga that moves on is no longer stalled."""
-    if order.stalled_at is not None and ("status" in fields or "cancel_requested_at" in fields):
+    """Save the changed fields; a stall whose cause is gone is cleared with them."""
+    if fields and order.stalled_at is not None and _stall_resolved(order):
         order.stalled_at, order.stalled_reason = None, ""
         fields = [*fields, "stalled_at", "stalled_reason"]
     if fields:
         order.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+
+
+def _stall_resolved(order: Order) -> bool:
+    """Only its own cause ends a stall: any other news leaves it for the operator."""
+    if order.stalled_reason == "not_booked_by_deadline":
+        return order.status != Status.PAID
+    if order.stalled_reason == "cancellation_unanswered":
+        return order.cancel_requested_at is None or order.status in {Status.CANCELLED, Status.SHIPPED}
+    return False
 
 
 def _stall(order: Order, reason: str) -> None:

@@ -137,7 +137,7 @@ def shipment_record_cancellation(
 
     ``answer`` is the carrier's, asked before this transaction. A parcel booked after that
     question was asked has not been cancelled at the carrier yet: ``RetryAfter(0)`` asks again.
-    A cancellation request (the customer's, or the payment deadline's) is answered once, with
+    A cancellation request (the customer's, or a saga deadline's) is answered once, with
     ShipmentCancelled or, once the parcel has been dispatched, ShipmentCancellationRefused; the
     answer is kept, so a repeated request is not answered twice.
     """

@@ -40,9 +40,12 @@ def add_subscribers_to_topology(**kwargs: Any) -> None:
 
 
 @task_prerun.connect
-def drop_broken_database_connections(**kwargs: Any) -> None:
+def drop_broken_database_connections(task: Any = None, **kwargs: Any) -> None:
     """Before every task, as Django does before every request: close a connection that failed
     (killed by the server, a failover, a pooler) or outlived ``CONN_MAX_AGE``, so the task opens a
-    fresh one. Celery's Django fixup does so only every ``CELERY_DB_REUSE_MAX`` tasks.
+    fresh one. Celery's Django fixup does so only every ``CELERY_DB_REUSE_MAX`` tasks. An eager
+    task runs inside its caller's transaction, whose connection is not this task's to close.
     """
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
     close_old_connections()

@@ -6,10 +6,12 @@ effects (in the context's tables and at the outside world's fakes) happen once, 
 - ``run_twice()``: every delivery is handled, then delivered and handled once more.
 - ``run_newest_first()``: deliveries are handled newest first, the reverse of publish order (an
   ``ordered=True`` subscriber still sees each key in order: the bus guarantees that).
-- ``failing(S, times=N)``: subscriber S's first N attempts fail before its handler runs.
+- ``failing(S, times=N)``: subscriber S's first N attempts fail before its handler runs (its
+  ``prepare``, the outside call, has run).
 - ``crashing_before_commit(S)``: S's ``prepare`` and handler run, then the attempt dies before its
   transaction commits. The outside call happened and the database effects rolled back, so the
-  retry must not repeat the outside effect.
+  retry must not repeat the outside effect. The death is simulated by an exception, so the retry
+  comes after the subscriber's backoff; a real crash's retry comes when its lease expires.
 - ``timing_out(S)``: S's ``prepare`` runs, then its handler is ended by the time limit.
 
 ``failing``, ``crashing_before_commit`` and ``timing_out`` spend attempts: the retries wait for

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -61,45 +59,45 @@ class _RingOnCommit:
     def __call__(self) -> None:
         metrics.count_published(self.types)
         if self.now:
-            _ringer.submit(ring_relay)
+            _ringer.ring()
 
 
 class _Ringer:
-    """The process's doorbell thread: it sends the rings that commits hand it, in order.
+    """The process's doorbell thread: commits ask it to ring the relay, and it rings.
 
-    Its queue is bounded; a ring that finds it full is dropped and logged (the work waits in the
-    database, and the sweep wakes it). A forked child starts a thread of its own on first use.
+    Asks that come while it is ringing merge into one more ring, so a hung broker neither piles
+    up rings nor floods the log. A forked child (Celery's pool, gunicorn's workers) forgets its
+    parent's thread and starts its own on first use.
     """
 
-    CAPACITY = 1000
-
     def __init__(self) -> None:
+        self._forget_thread()
+        os.register_at_fork(after_in_child=self._forget_thread)
+
+    def ring(self) -> None:
+        self._start_in_this_process()
+        self._wanted.set()
+
+    def _forget_thread(self) -> None:
         self._pid = 0
         self._lock = threading.Lock()
-        self._rings: queue.Queue[Callable[[], None]] = queue.Queue(self.CAPACITY)
-
-    def submit(self, ring: Callable[[], None]) -> None:
-        self._start_in_this_process()
-        try:
-            self._rings.put_nowait(ring)
-        except queue.Full:
-            log.warning("doorbell backlog full: a ring is dropped, and the sweep wakes its work")
+        self._wanted = threading.Event()
 
     def _start_in_this_process(self) -> None:
         if self._pid == os.getpid():
             return
         with self._lock:
             if self._pid != os.getpid():
-                self._rings = queue.Queue(self.CAPACITY)  # a forked copy holds the parent's rings
-                threading.Thread(target=self._run, args=(self._rings,), name="eventbus-doorbell", daemon=True).start()
+                threading.Thread(target=self._run, args=(self._wanted,), name="eventbus-doorbell", daemon=True).start()
                 self._pid = os.getpid()
 
     @staticmethod
-    def _run(rings: queue.Queue[Callable[[], None]]) -> None:
+    def _run(wanted: threading.Event) -> None:
         while True:
-            ring = rings.get()
+            wanted.wait()
+            wanted.clear()
             try:
-                ring()
+                ring_relay()
             except Exception:  # a ring never stops the thread; the sweep covers what it missed
                 log.exception("doorbell ring failed")
 
@@ -129,8 +127,8 @@ def ring_queue(queue: str) -> None:
         wake_queue(queue)
 
 
-def wake_relay(*, countdown: float | None = None) -> bool:
-    return _send(RELAY_TASK, [], conf.current().queue, countdown)
+def wake_relay() -> bool:
+    return _send(RELAY_TASK, [], conf.current().queue, None)
 
 
 def wake_queue(queue: str, *, countdown: float | None = None) -> bool:

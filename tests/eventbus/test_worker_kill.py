@@ -1,4 +1,4 @@
-"""kill -9 of a worker's main process takes its pool processes with it, and their database sessions."""
+"""kill -9 of a worker's main process takes its pool processes with it (a process gone, its sessions go too)."""
 
 import os
 import signal

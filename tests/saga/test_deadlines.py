@@ -22,7 +22,7 @@ Status = Order.Status
 
 @pytest.fixture
 def carrier_down(monkeypatch):
-    """The carrier answers nothing but errors, for longer than book_shipment's retries."""
+    """The carrier answers nothing but errors: book_shipment keeps failing until the deadline acts."""
 
     def unreachable(self, **kwargs):
         raise ConnectionError("carrier down")
@@ -93,3 +93,17 @@ def test_a_deadline_that_finds_the_saga_moved_on_does_nothing(settings):
     run_pending(now=after(max(settings.ORDERS_PAID_DEADLINE_SECONDS, settings.ORDERS_PAYMENT_DEADLINE_SECONDS)))
     order.refresh_from_db()
     assert (order.status, order.cancel_requested_at, order.stalled_at) == (Status.CONFIRMED, None, None)
+
+
+def test_other_news_leaves_an_unanswered_cancellation_stalled(settings):
+    """A late payment moves the order on, but shipping has still not answered: the operator must know."""
+    order = place_order(token="tok_declined")
+    operations.pause("payments.charge_order", reason="provider down")  # no payment news yet
+    operations.pause("shipping.answer_cancellation_request", reason="shipping is down")
+    run_pending(now=after(settings.ORDERS_PAYMENT_DEADLINE_SECONDS + settings.ORDERS_CANCELLING_DEADLINE_SECONDS))
+    order.refresh_from_db()
+    assert (order.status, order.stalled_reason) == (Status.PENDING, "cancellation_unanswered")
+
+    orders_services.order_mark_paid(order_id=order.id, amount=order.total)  # the news arrives late
+    order.refresh_from_db()
+    assert (order.status, order.stalled_reason) == (Status.PAID, "cancellation_unanswered")
