@@ -33,16 +33,12 @@ def _setting(name: str, read: Callable[..., Any], **kwargs: Any) -> Any:
         raise ImproperlyConfigured(f"{name} is malformed: {error}") from error
 
 
-BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True}
-BOOLEAN_WORDS |= {"0": False, "false": False, "no": False, "off": False}
-
-
 def _boolean(name: str, *, default: bool) -> bool:
     """A yes/no variable; anything but the usual words is an error, not a silent False."""
     text = env.str(name, default="").strip().lower() or str(default).lower()
-    if text not in BOOLEAN_WORDS:
+    if text not in bus_conf.BOOLEAN_WORDS:
         raise ImproperlyConfigured(f"{name} is malformed: expected true/false, 1/0, yes/no or on/off, got {text!r}")
-    return BOOLEAN_WORDS[text]
+    return bus_conf.BOOLEAN_WORDS[text]
 
 
 DEBUG = _boolean("DEBUG", default=False)
@@ -248,7 +244,6 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
 # The bus's settings and their defaults live in eventbus.conf.BusSettings; an EVENTBUS_* variable overrides one.
 globals().update(bus_conf.environment_overrides(os.environ))
-EVENTBUS_CHECK_PUBLISHES = _setting("EVENTBUS_CHECK_PUBLISHES", _boolean, default=DEBUG)
 EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, default=REDIS_URL)
 _SWEEP_SECONDS = globals().get("EVENTBUS_SWEEP_SECONDS", bus_conf.DEFAULTS.sweep_seconds)
 
