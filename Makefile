@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint api-fuzz bench migrate clean
+.PHONY: venv run test lint api-fuzz bench chaos migrate clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,9 @@ api-fuzz: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+chaos: venv
+	$(BIN)/python -m chaos.run $(CHAOS_ARGS)
 
 clean:
 	rm -rf var $(VENV)

@@ -6,6 +6,8 @@ charge it already made, and the idempotency key returns it instead of charging t
 
 Tokens: ``tok_ok`` succeeds; ``tok_declined`` is declined; ``tok_flaky`` fails transiently twice,
 then succeeds; ``tok_slow`` answers only after the order's payment deadline; any other is declined.
+An outage written in the ledger (``common.outages``, as ``make chaos`` does) makes every call
+fail as unreachable until it ends.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.utils import timezone
+
+from common import outages
 
 
 class Declined(Exception):
@@ -131,6 +135,7 @@ class FakePaymentProvider:
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.ledger, timeout=30, isolation_level=None)) as db:
             db.executescript(SCHEMA)
+            outages.check(db, "the payment provider")
             yield db
 
 

@@ -27,7 +27,8 @@ def call_refund(event: orders_events.OrderCancelled | shipping_events.ShipmentFa
 
 @subscribe(
     orders_events.OrderCreated,
-    publishes=[events.PaymentSucceeded, events.PaymentFailed],
+    # PaymentRefunded too: a capture for an order cancelled while the provider was asked goes straight back.
+    publishes=[events.PaymentSucceeded, events.PaymentFailed, events.PaymentRefunded],
     max_attempts=10,
     backoff=PROVIDER_RETRIES,
     prepare=call_provider,

@@ -18,6 +18,8 @@ class Payment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     provider_charge_id = models.CharField(max_length=64, blank=True, default="")
     failure_reason = models.CharField(max_length=200, blank=True, default="")
+    # Set when the order was cancelled while its charge was in flight: the charge refunds itself.
+    refund_reason = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,8 +3,9 @@
 One Payment row per order serialises everything that happens to its money. A charge and a refund
 each have two steps: the call to the provider (``payment_call_*``, made outside the delivery's
 transaction, with an idempotency key) and the record of its answer (``payment_record_*``, inside
-it). A charge takes the row (``charging``) before it calls; a cancellation that finds a charge in
-flight retries until it is settled, then refunds it.
+it). A charge takes the row (``charging``) before it calls. A cancellation that finds a charge in
+flight does not wait for it (the provider may answer only after a long outage): it notes the
+refund on the row, and the charge refunds its own capture.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from .models import Payment, Refund
 log = logging.getLogger(__name__)
 
 Status = Payment.Status
-CHARGE_IN_FLIGHT_RETRY_SECONDS = 2.0
 
 
 def charge_key(order_id: UUID) -> str:
@@ -43,6 +43,7 @@ class ProviderAnswer:
 
     charge_id: str = ""
     declined: str = ""
+    refund_id: str = ""  # the order was cancelled meanwhile: the capture has been refunded already
 
 
 def payment_charge(
@@ -80,7 +81,16 @@ def payment_call_provider(
         )
     except Declined as error:
         return ProviderAnswer(declined=str(error))
-    return ProviderAnswer(charge_id=charge.charge_id)
+    return ProviderAnswer(
+        charge_id=charge.charge_id, refund_id=_refund_if_cancelled(order_id, charge.charge_id, amount)
+    )
+
+
+def _refund_if_cancelled(order_id: UUID, charge_id: str, amount: Decimal) -> str:
+    """A capture for an order cancelled while it was in flight goes straight back; its refund id, or ""."""
+    if not Payment.objects.filter(order_id=order_id).exclude(refund_reason="").exists():
+        return ""
+    return gateway().refund(charge_id=charge_id, amount=amount, idempotency_key=refund_key(order_id))
 
 
 def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> Payment | None:
@@ -97,6 +107,8 @@ def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> P
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             publish(events.PaymentFailed(order_id=order_id, reason=answer.declined), key=order_id)
             return payment
+        if payment.refund_reason and not answer.refund_id:
+            raise RetryAfter(0, "the order was cancelled while the provider was asked: refund on the next attempt")
         payment.status, payment.provider_charge_id = Status.CAPTURED, answer.charge_id
         payment.save(update_fields=["status", "provider_charge_id", "updated_at"])
         log.info(
@@ -105,6 +117,8 @@ def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> P
         publish(
             events.PaymentSucceeded(order_id=order_id, amount=payment.amount, currency=payment.currency), key=order_id
         )
+        if payment.refund_reason:
+            _record_refund(payment, answer.refund_id, payment.refund_reason)
     return payment
 
 
@@ -117,7 +131,6 @@ def payment_call_refund(*, order_id: UUID) -> str | None:
     """Outside any transaction: refund a captured payment at the provider; its refund id, or None."""
     payment = Payment.objects.filter(order_id=order_id).first()
     if payment is None or payment.status != Status.CAPTURED:
-        _wait_for_charge_in_flight(payment)
         return None
     return gateway().refund(
         charge_id=payment.provider_charge_id, amount=payment.amount, idempotency_key=refund_key(order_id)
@@ -125,31 +138,45 @@ def payment_call_refund(*, order_id: UUID) -> str | None:
 
 
 def payment_record_refund(*, order_id: UUID, reason: str, refund_id: str | None) -> Payment:
-    """Record a refund and announce it; with no payment yet, leave a tombstone so none is taken."""
+    """Record a refund and announce it.
+
+    With no payment yet, leave a tombstone so none is taken; with a charge in flight, note the
+    refund for the charge to make once the provider answers.
+    """
     with transaction.atomic():
         payment, created = Payment.objects.select_for_update().get_or_create(
             order_id=order_id, defaults={"status": Status.VOIDED, "failure_reason": f"voided: {reason}"}
         )
         if created:
             return payment
-        _wait_for_charge_in_flight(payment)
+        if payment.status == Status.CHARGING:
+            _note_refund(payment, reason)
+            return payment
         if payment.status != Status.CAPTURED:
             return payment
         if refund_id is None:
             raise RetryAfter(0, "captured after the refund was prepared: refund it on the next attempt")
-        Refund.objects.create(payment=payment, amount=payment.amount, provider_refund_id=refund_id, reason=reason)
-        payment.status = Status.REFUNDED
-        payment.save(update_fields=["status", "updated_at"])
-        publish(
-            events.PaymentRefunded(order_id=order_id, amount=payment.amount, currency=payment.currency, reason=reason),
-            key=order_id,
-        )
+        _record_refund(payment, refund_id, reason)
     return payment
 
 
-def _wait_for_charge_in_flight(payment: Payment | None) -> None:
-    if payment is not None and payment.status == Status.CHARGING:
-        raise RetryAfter(CHARGE_IN_FLIGHT_RETRY_SECONDS, "a charge is in flight: refund once it is settled")
+def _note_refund(payment: Payment, reason: str) -> None:
+    if not payment.refund_reason:
+        log.info("order %s cancelled while its charge is in flight: the charge will refund it", payment.order_id)
+        payment.refund_reason = reason
+        payment.save(update_fields=["refund_reason", "updated_at"])
+
+
+def _record_refund(payment: Payment, refund_id: str, reason: str) -> None:
+    Refund.objects.create(payment=payment, amount=payment.amount, provider_refund_id=refund_id, reason=reason)
+    payment.status = Status.REFUNDED
+    payment.save(update_fields=["status", "updated_at"])
+    publish(
+        events.PaymentRefunded(
+            order_id=payment.order_id, amount=payment.amount, currency=payment.currency, reason=reason
+        ),
+        key=payment.order_id,
+    )
 
 
 def _remember_customer(payment: Payment, customer_id: int) -> None:

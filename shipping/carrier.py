@@ -2,7 +2,8 @@
 
 Countries in ``SHIPPING_UNSERVED_COUNTRIES`` are not served. A booking can be cancelled until it
 is dispatched. Like the fake payment provider, the fake carrier keeps its own ledger in a SQLite
-file outside our transactions and honours idempotency keys, so a retried booking books once.
+file outside our transactions and honours idempotency keys, so a retried booking books once. An
+outage written in the ledger (``common.outages``) makes every call fail as unreachable until it ends.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Protocol
 from uuid import uuid4
 
 from django.conf import settings
+
+from common import outages
 
 
 class NotServed(Exception):
@@ -92,6 +95,7 @@ class FakeCarrier:
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.ledger, timeout=30, isolation_level=None)) as db:
             db.executescript(SCHEMA)
+            outages.check(db, "the carrier")
             yield db
 
 

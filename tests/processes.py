@@ -12,7 +12,10 @@ from pathlib import Path
 
 from django.db import connection
 
+from chaos.servers import RedisServer, free_port
 from eventbus.testing import wait_until
+
+__all__ = ["RedisServer", "WebServer", "Worker", "database_url", "free_port"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,12 +27,6 @@ def database_url() -> str:
         return f"sqlite:///{s['NAME']}"
     user = s["USER"] or "postgres"
     return f"postgres://{user}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -126,52 +123,3 @@ class WebServer:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=30)
-
-
-@dataclass
-class RedisServer:
-    """A private ``redis-server`` on its own port, so a test may stop or flush it freely."""
-
-    port: int
-    directory: Path
-    options: tuple[str, ...] = ()
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-                *self.options,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, timeout=10, what=f"redis on port {self.port}")
-        return self
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)

@@ -11,7 +11,7 @@ os.environ.setdefault(
 from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS, VAR_DIR, filesystem_broker_options
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.busapp"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.busapp", "chaos.probe"]
 
 if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker", polling_interval=0.02)

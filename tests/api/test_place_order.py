@@ -172,3 +172,29 @@ def test_only_json_bodies_are_accepted(alice):
     )
     assert response.status_code == 415
     assert not Order.objects.exists()
+
+
+def test_a_database_out_of_reach_is_a_503_to_retry_and_the_retry_places_the_order_once(alice, monkeypatch):
+    from django.db import OperationalError
+
+    from orders import services
+
+    place = services.order_place
+    calls = []
+
+    def database_away_the_first_time(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return place(**kwargs)
+
+    monkeypatch.setattr(services, "order_place", database_away_the_first_time)
+    refused = alice.place(key="k-away")
+    assert refused.status_code == 503
+    assert refused["Retry-After"] == "2"
+    assert "Idempotency-Key" in refused.json()["detail"]
+    assert not Order.objects.exists()
+
+    placed = alice.place(key="k-away")
+    assert placed.status_code == 201, placed.data
+    assert Order.objects.count() == 1

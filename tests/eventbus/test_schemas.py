@@ -68,7 +68,8 @@ def test_a_change_inside_a_nested_model_is_found():
 
 
 def test_the_committed_schemas_match_the_models():
-    project = [cls for cls in schemas.published_events() if not cls.event_type.startswith("busapp.")]
+    tools = ("busapp.", "chaos.")  # the tests' and the chaos run's own events, never published by the shop
+    project = [cls for cls in schemas.published_events() if not cls.event_type.startswith(tools)]
     assert len(project) == 15
     for event_class in project:
         assert schemas.schema_path(event_class).exists(), event_class.event_type

@@ -38,6 +38,7 @@ def test_migrate_writes_every_declared_subscriber_with_its_options():
     assert (row.event_type, row.queue, row.max_attempts, row.retired_at) == ("busapp.Fanout", "busapp", 4, None)
     assert Subscription.objects.get(id="payments.charge_order").publishes == [
         "payments.PaymentFailed",
+        "payments.PaymentRefunded",
         "payments.PaymentSucceeded",
     ]
 

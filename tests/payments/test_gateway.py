@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from common import outages
 from payments.gateway import Declined, FakePaymentProvider, ProviderUnavailable
 
 
@@ -51,3 +52,17 @@ def test_a_refund_with_the_same_key_is_made_once(provider):
     first = provider.refund(charge_id=charged.charge_id, amount=Decimal("10.00"), idempotency_key="r")
     assert provider.refund(charge_id=charged.charge_id, amount=Decimal("10.00"), idempotency_key="r") == first
     assert provider.refunded(charged.charge_id) == [Decimal("10.00")]
+
+
+def test_during_an_outage_written_in_its_ledger_the_provider_answers_nothing_and_takes_nothing(provider):
+    outages.begin(provider.ledger, 60)
+    with pytest.raises(outages.Unreachable, match="payment provider"):
+        charge(provider, "tok_ok")
+    with pytest.raises(outages.Unreachable):
+        provider.refund(charge_id="ch_1", amount=Decimal("1.00"), idempotency_key="r")
+
+
+def test_an_outage_that_has_ended_changes_nothing(provider):
+    outages.begin(provider.ledger, -1)
+    charge(provider, "tok_ok")
+    assert provider.captures("k") == [Decimal("10.00")]

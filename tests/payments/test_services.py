@@ -59,16 +59,49 @@ def test_a_transient_provider_failure_leaves_the_charge_in_flight_for_the_retry(
     assert gateway().captures(services.charge_key(order_id)) == [Decimal("10.00")]
 
 
-def test_a_cancellation_that_finds_a_charge_in_flight_waits_for_it():
+def test_a_cancellation_that_finds_a_charge_in_flight_is_refunded_by_the_charge_once_captured():
+    """The cancellation does not wait: it may come long before the provider answers (an outage past
+    the payment deadline), and a wait that spent its attempts would leave the capture unrefunded."""
     order_id = uuid4()
     with pytest.raises(ProviderUnavailable):
         charge(order_id, "tok_flaky")
-    with pytest.raises(RetryAfter, match="in flight"):
-        services.payment_refund(order_id=order_id, reason="order_cancelled")
+    with capture_published() as published:
+        assert services.payment_refund(order_id=order_id, reason="order_cancelled").status == Status.CHARGING
+    assert published == []
     with pytest.raises(ProviderUnavailable):
         charge(order_id, "tok_flaky")
-    charge(order_id, "tok_flaky")
-    assert services.payment_refund(order_id=order_id, reason="order_cancelled").status == Status.REFUNDED
+
+    with capture_published() as published:
+        payment = charge(order_id, "tok_flaky")
+
+    assert payment is not None
+    assert payment.status == Status.REFUNDED
+    assert published.types() == ["payments.PaymentSucceeded", "payments.PaymentRefunded"]
+    assert [refund.reason for refund in payment.refunds.all()] == ["order_cancelled"]
+    assert gateway().refunded(payment.provider_charge_id) == [Decimal("10.00")]
+
+
+def test_a_cancellation_that_lands_while_the_provider_is_asked_is_refunded_on_the_next_attempt():
+    order_id = uuid4()
+    answer = services.payment_call_provider(
+        order_id=order_id,
+        customer_id=1,
+        amount=Decimal("10.00"),
+        currency="EUR",
+        token="tok_ok",
+        pay_before=timezone.now() + timedelta(minutes=5),
+    )
+    services.payment_refund(order_id=order_id, reason="order_cancelled")
+    with pytest.raises(RetryAfter, match="next attempt"):
+        services.payment_record_charge(order_id=order_id, answer=answer)
+    assert Payment.objects.get(order_id=order_id).status == Status.CHARGING
+
+    payment = charge(order_id)
+
+    assert payment is not None
+    assert payment.status == Status.REFUNDED
+    assert gateway().captures(services.charge_key(order_id)) == [Decimal("10.00")]
+    assert gateway().refunded(payment.provider_charge_id) == [Decimal("10.00")]
 
 
 def test_a_capture_recorded_after_the_refund_was_prepared_is_refunded_on_the_next_attempt():

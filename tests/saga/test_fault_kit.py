@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from chaos.invariants import TERMINAL, assert_saga_invariants
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
 from eventbus.testing.faults import crashing_before_commit, failing, run_newest_first, run_twice, timing_out
@@ -13,7 +14,6 @@ from orders.models import Order
 from payments.gateway import gateway
 from payments.services import charge_key
 from tests.saga.factories import place_order
-from tests.saga.invariants import TERMINAL, assert_saga_invariants
 
 pytestmark = pytest.mark.django_db
 Status = Order.Status

@@ -3,6 +3,7 @@
 import pytest
 from django.db import transaction
 
+from chaos.invariants import TERMINAL, assert_saga_invariants
 from eventbus.testing import is_idle, wait_until
 from orders import services as orders_services
 from orders.models import Order
@@ -10,7 +11,6 @@ from payments.models import Payment
 from shipping import services as shipping_services
 from shipping.models import Shipment
 from tests.saga.factories import place_order
-from tests.saga.invariants import TERMINAL, assert_saga_invariants
 
 pytestmark = pytest.mark.workers
 Status = Order.Status

@@ -2,12 +2,12 @@
 
 import pytest
 
+from chaos.invariants import assert_saga_invariants
 from eventbus.testing import is_idle, wait_until
 from orders import services as orders_services
 from orders.models import Order
 from payments.models import Payment
 from tests.saga.factories import place_order
-from tests.saga.invariants import assert_saga_invariants
 
 pytestmark = pytest.mark.workers
 

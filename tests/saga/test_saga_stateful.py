@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
+from chaos.invariants import assert_saga_invariants
 from eventbus.engine.handling import process_claim
 from eventbus.kernel.context import handling
 from eventbus.kernel.decoding import decode
@@ -24,7 +25,6 @@ from payments.models import Payment, Refund
 from shipping import services as shipping_services
 from shipping.models import Shipment
 from tests.saga.factories import place_order
-from tests.saga.invariants import assert_saga_invariants
 
 MOST_CRASHES = 3
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from common import outages
 from shipping.carrier import AlreadyDispatched, FakeCarrier, NotServed
 
 
@@ -29,3 +30,12 @@ def test_a_booking_can_be_cancelled_until_it_is_dispatched(carrier):
     with pytest.raises(AlreadyDispatched):
         carrier.cancel(reference=dispatched)
     assert carrier.bookings("b") == ["dispatched"]
+
+
+def test_during_an_outage_written_in_its_ledger_the_carrier_books_nothing(carrier):
+    outages.begin(carrier.ledger, 60)
+    with pytest.raises(outages.Unreachable, match="carrier"):
+        carrier.book(country="DE", idempotency_key="k")
+    outages.begin(carrier.ledger, -60)  # a later, already ended outage does not end the first early
+    with pytest.raises(outages.Unreachable):
+        carrier.book(country="DE", idempotency_key="k")
