@@ -36,7 +36,7 @@ from .workers import ROOT
 CLIENTS = 4
 ORDER_BODY = {
     "currency": "EUR",
-    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.90"}],
+    "lines": [{"sku": "SKU-1", "quantity": 2}],
     "shipping_address": {
         "name": "Ada",
         "line1": "1 Main St",

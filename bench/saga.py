@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from decimal import Decimal
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -27,7 +26,7 @@ from .latency import Latency
 from .measuring import STALL_ALLOWANCE, Measured, measure
 from .workers import Workers
 
-LINES = [orders_events.OrderLine(sku="SKU-1", quantity=2, unit_price=Decimal("9.90"))]
+LINES = [orders_services.Wanted(sku="SKU-1", quantity=2)]
 ADDRESS = orders_events.ShippingAddress(name="Ada", line1="1 Main St", city="Berlin", postal_code="10115", country="DE")
 SLOWEST_SAGAS_PER_S = 10  # waits allow this pace at worst, beyond the stall allowance
 
@@ -52,9 +51,7 @@ def customer(run: str) -> AbstractBaseUser:
 
 
 def place(buyer: AbstractBaseUser) -> Order:
-    return orders_services.order_place(
-        customer=buyer, currency="EUR", lines=LINES, shipping_address=ADDRESS, payment_token="tok_ok"
-    )
+    return orders_services.order_place(customer=buyer, lines=LINES, shipping_address=ADDRESS, payment_token="tok_ok")
 
 
 def throughput(workers: Workers, run: str, orders: int) -> Measured:

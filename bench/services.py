@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -9,6 +10,9 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+
+from catalog.events import ProductDetails
+from orders import services as orders_services
 
 
 def reset_database() -> None:
@@ -34,6 +38,12 @@ def _server_params(db: dict) -> dict:
     if db["PASSWORD"]:
         params["password"] = db["PASSWORD"]
     return {k: v for k, v in params.items() if v is not None}
+
+
+def stock_price_list() -> None:
+    """SKU-1 at 9.90 in orders' price list, as the catalogue's event would have put it there."""
+    product = ProductDetails(sku="SKU-1", name="Bench item", price=Decimal("9.90"), currency="EUR", tax_rate=Decimal(0))
+    orders_services.catalog_entry_copy(product=product, revision=1, listed=True)
 
 
 def flush_redis() -> None:

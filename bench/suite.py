@@ -28,6 +28,7 @@ NOISY_CORES = 0.25  # more CPU than this used by other processes makes a run sus
 def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
     """Every measurement the arguments ask for: (the figures, the details behind them)."""
     services.reset_database()
+    services.stock_price_list()
     services.flush_redis()
     services.reset_fake_ledgers()
     shutil.rmtree(stamp_dir(), ignore_errors=True)

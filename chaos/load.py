@@ -15,18 +15,32 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection, transaction
 from rest_framework.authtoken.models import Token
 
+from catalog import services as catalog_services
+from catalog.models import Product
 from eventbus import publish
+from eventbus.testing import wait_until
+from orders.models import CatalogEntry
 
 from .probe.events import ProbeSent
 
+PRODUCTS = 7  # SKU-0 ... SKU-6, listed through the catalogue before the load starts
 GIVE_UP_SECONDS = 180.0  # a customer who could not place an order for this long stops trying
 REQUEST_TIMEOUT = 10.0
+
+
+def stock_the_shop() -> None:
+    """List the products through the catalogue and wait until orders' price list has them (the workers)."""
+    for n in range(PRODUCTS):
+        price = Decimal("9.90") + n
+        catalog_services.product_save(Product(sku=f"SKU-{n}", name=f"Item {n}", price=price, listed=True))
+    wait_until(lambda: CatalogEntry.objects.filter(listed=True).count() == PRODUCTS, timeout=60, what="the price list")
 
 
 def order_body(n: int) -> dict:
@@ -35,7 +49,7 @@ def order_body(n: int) -> dict:
     country = "AQ" if n % 10 == 9 else "DE"
     return {
         "currency": "EUR",
-        "lines": [{"sku": f"SKU-{n % 7}", "quantity": 1 + n % 3, "unit_price": "9.90"}],
+        "lines": [{"sku": f"SKU-{n % PRODUCTS}", "quantity": 1 + n % 3}],
         "shipping_address": {"name": "Ada", "line1": "1 Main St", "city": "X", "postal_code": "1", "country": country},
         "payment_token": token,
     }

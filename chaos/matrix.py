@@ -18,7 +18,7 @@ from eventbus.testing import wait_until
 from orders.models import Order
 
 from . import invariants
-from .load import Load
+from .load import Load, stock_the_shop
 from .processes import System
 from .rows import Row, Target, may_dead_letter
 from .servers import PostgresCluster, RedisServer
@@ -67,6 +67,7 @@ def fresh_state(redis_server: RedisServer) -> None:
 
 def _under_load(row: Row, size: Size, postgres: PostgresCluster, redis_server: RedisServer, system: System) -> Outcome:
     orders = size.orders if row.orders else 0
+    stock_the_shop()
     load = Load(port=system.web.port, count=orders, rate=size.rate).start()
     target = Target(postgres, redis_server, system, load, size.scale)
     started = time.monotonic()

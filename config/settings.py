@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "eventbus",
+    "catalog",
     "orders",
     "payments",
     "shipping",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ from django.urls import reverse
 from common.admin import ReadOnlyAdmin
 
 from . import selectors, services
-from .models import Order, OrderLine
+from .models import CatalogEntry, Order, OrderLine
 
 
 class OrderLineInline(admin.TabularInline):
@@ -77,3 +77,12 @@ class OrderAdmin(ReadOnlyAdmin):
                 "flow": reverse("eventbus-flow"),
             },
         }
+
+
+@admin.register(CatalogEntry)
+class CatalogEntryAdmin(ReadOnlyAdmin):
+    """Orders' price list: a copy kept from the catalogue's events; products are edited in the catalogue."""
+
+    list_display = ["sku", "name", "price", "currency", "tax_rate", "listed", "revision", "updated_at"]
+    list_filter = ["listed", "currency"]
+    search_fields = ["sku", "name"]

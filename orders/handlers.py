@@ -1,5 +1,7 @@
-"""What the orders context reacts to: payment and shipping news, and its own saga deadlines."""
+"""What the orders context reacts to: payment and shipping news, its own saga deadlines, and the
+catalogue's products, of which it keeps its own copy to price orders with."""
 
+from catalog import events as catalog_events
 from eventbus import subscribe
 from payments import events as payments_events
 from shipping import events as shipping_events
@@ -64,3 +66,19 @@ def act_on_shipment_deadline(event: events.ShipmentDeadlineReached) -> None:
 @subscribe(events.CancellationDeadlineReached)
 def act_on_cancellation_deadline(event: events.CancellationDeadlineReached) -> None:
     services.order_act_on_cancellation_deadline(order_id=event.order_id, requested_at=event.requested_at)
+
+
+# One sku's events reach three subscribers, each in order; the revision orders them across the three.
+@subscribe(catalog_events.ProductListed, ordered=True)
+def copy_listed_product(event: catalog_events.ProductListed) -> None:
+    services.catalog_entry_copy(product=event.product, revision=event.revision, listed=True)
+
+
+@subscribe(catalog_events.ProductPriceChanged, ordered=True)
+def copy_price_change(event: catalog_events.ProductPriceChanged) -> None:
+    services.catalog_entry_copy(product=event.product, revision=event.revision, listed=True)
+
+
+@subscribe(catalog_events.ProductDelisted, ordered=True)
+def copy_delisting(event: catalog_events.ProductDelisted) -> None:
+    services.catalog_entry_copy(product=event.product, revision=event.revision, listed=False)

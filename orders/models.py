@@ -80,6 +80,29 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.sku}"
 
 
+class CatalogEntry(models.Model):
+    """Orders' own copy of a catalogue product, kept from the catalog's events: the price list orders use.
+
+    Only the newest revision is kept, whatever order the events arrive in.
+    """
+
+    sku = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Net, per unit")
+    currency = models.CharField(max_length=3)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    listed = models.BooleanField()
+    revision = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "catalogue entries"
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.price} {self.currency}{'' if self.listed else ' (delisted)'}"
+
+
 class IdempotencyKey(models.Model):
     """A client's Idempotency-Key for placing an order: the request it came with and the answer given.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
@@ -12,13 +13,15 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import events as catalog_events
 from eventbus import publish
 
 from . import events
-from .models import Order, OrderLine, PaymentNews, ShipmentNews
+from .models import CatalogEntry, Order, OrderLine, PaymentNews, ShipmentNews
 
 Status = Order.Status
 CENTS = Decimal("0.01")
+MAX_TOTAL = Decimal("9999999999.99")  # what Order.total holds
 
 # News may arrive out of order (different subscribers, retries): a later step is never overwritten
 # by an earlier one. Each maps the news an order holds to the news that may replace it.
@@ -43,22 +46,45 @@ class OrderCannotBeCancelled(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """A line as the customer asks for it: which product, how many. The price is the shop's."""
+
+    sku: str
+    quantity: int
+
+
+class LinesNotPriced(Exception):
+    """Lines the price list cannot price: line index → why (unknown or delisted sku, other currency)."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        super().__init__("; ".join(f"line {i}: {problem}" for i, problem in sorted(problems.items())))
+        self.problems = problems
+
+
+class OrderTooLarge(Exception):
+    """The total, as it would be charged, exceeds what an order may hold."""
+
+
 def order_place(
     *,
     customer: User,
-    currency: str,
-    lines: list[events.OrderLine],
+    lines: list[Wanted],
     shipping_address: events.ShippingAddress,
     payment_token: str,
+    currency: str | None = None,
 ) -> Order:
-    """Create a pending order, announce it, and schedule its payment deadline."""
+    """Price the lines from orders' copy of the catalogue, create a pending order, announce it, and
+    schedule its payment deadline. ``currency``, when given, must be the products' currency."""
     if not lines:
         raise ValueError("an order needs at least one line")
-    taxed = [_taxed(line) for line in lines]
-    tax_total = sum((line.tax for line in taxed), Decimal(0))
-    total = (sum((line.unit_price * line.quantity for line in taxed), Decimal(0)) + tax_total).quantize(CENTS)
-    due_by = timezone.now() + timedelta(seconds=settings.ORDERS_PAYMENT_DEADLINE_SECONDS)
     with transaction.atomic():
+        currency, taxed = _priced(lines, currency)
+        tax_total = sum((line.tax for line in taxed), Decimal(0))
+        total = (sum((line.unit_price * line.quantity for line in taxed), Decimal(0)) + tax_total).quantize(CENTS)
+        if total > MAX_TOTAL:
+            raise OrderTooLarge(f"The order total ({total}) may not exceed {MAX_TOTAL}.")
+        due_by = timezone.now() + timedelta(seconds=settings.ORDERS_PAYMENT_DEADLINE_SECONDS)
         order = Order.objects.create(
             customer=customer,
             currency=currency,
@@ -84,6 +110,51 @@ def order_place(
         )
         publish(events.PaymentDeadlineReached(order_id=order.id), key=order.id, deliver_at=due_by)
     return order
+
+
+def _priced(lines: list[Wanted], currency: str | None) -> tuple[str, list[events.TaxedLine]]:
+    """The order's currency and its lines at the price list's current prices; LinesNotPriced if any cannot be."""
+    entries = CatalogEntry.objects.in_bulk({line.sku for line in lines})
+    currency = currency or next((entries[line.sku].currency for line in lines if line.sku in entries), "")
+    problems = {}
+    for i, line in enumerate(lines):
+        entry = entries.get(line.sku)
+        if entry is None or not entry.listed:
+            problems[i] = f"No product with sku {line.sku!r} is on sale."
+        elif entry.currency != currency:
+            problems[i] = f"{line.sku!r} is priced in {entry.currency}, not {currency}."
+    if problems:
+        raise LinesNotPriced(problems)
+    return currency, [
+        _taxed(
+            events.OrderLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=entries[line.sku].price,
+                tax_rate=entries[line.sku].tax_rate,
+            )
+        )
+        for line in lines
+    ]
+
+
+def catalog_entry_copy(*, product: catalog_events.ProductDetails, revision: int, listed: bool) -> None:
+    """Keep the newest revision of a catalogue product; an older or repeated one changes nothing."""
+    with transaction.atomic():
+        entry = CatalogEntry.objects.select_for_update().filter(sku=product.sku).first()
+        if entry is not None and entry.revision >= revision:
+            return
+        CatalogEntry.objects.update_or_create(
+            sku=product.sku,
+            defaults={
+                "name": product.name,
+                "price": product.price,
+                "currency": product.currency,
+                "tax_rate": product.tax_rate,
+                "listed": listed,
+                "revision": revision,
+            },
+        )
 
 
 def _taxed(line: events.OrderLine) -> events.TaxedLine:

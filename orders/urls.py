@@ -2,8 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
+from .price_list import ProductViewSet
 from .views import OrderViewSet
 
 router = SimpleRouter()
 router.register("orders", OrderViewSet, basename="order")
+router.register("products", ProductViewSet, basename="product")
 urlpatterns = router.urls

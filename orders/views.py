@@ -127,7 +127,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _place(self, request: Request, placement: OrderPlacementSerializer, claim: idempotency.Claim) -> Response:
         try:
             with transaction.atomic():
-                order = services.order_place(customer=signed_in(request), **placement.command())
+                order = _placed(request, placement)
                 body = OrderSerializer(order).data
                 headers = {"Location": request.build_absolute_uri(reverse("order-detail", kwargs={"pk": order.id}))}
                 idempotency.complete(claim, status=status.HTTP_201_CREATED, body=body, headers=headers)
@@ -156,6 +156,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _placed(request: Request, placement: OrderPlacementSerializer) -> Order:
+    """The order, priced by the shop; a line it cannot price is a 400 naming the line (by index)."""
+    try:
+        return services.order_place(customer=signed_in(request), **placement.command())
+    except services.LinesNotPriced as unpriced:
+        raise ValidationError({"lines": {str(i): {"sku": [why]} for i, why in unpriced.problems.items()}}) from None
+    except services.OrderTooLarge as too_large:
+        raise ValidationError({"lines": [str(too_large)]}) from None
 
 
 def _idempotency_key(request: Request) -> str:

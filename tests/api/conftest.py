@@ -14,9 +14,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
+from tests.price_list import on_sale
+
 ORDER_BODY: dict[str, Any] = {
     "currency": "EUR",
-    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.90"}],
+    "lines": [{"sku": "SKU-1", "quantity": 2}],
     "shipping_address": {
         "name": "Ada Lovelace",
         "line1": "1 Main St",
@@ -59,15 +61,21 @@ def _fresh_throttle_counts() -> Iterator[None]:
 
 
 @pytest.fixture
-def alice(db: None) -> ApiUser:
+def price_list(db: None) -> None:
+    """SKU-1 on sale at 9.90, no tax: ORDER_BODY's two of them cost 19.80."""
+    on_sale("SKU-1", "9.90")
+
+
+@pytest.fixture
+def alice(price_list: None) -> ApiUser:
     return ApiUser("alice")
 
 
 @pytest.fixture
-def bob(db: None) -> ApiUser:
+def bob(price_list: None) -> ApiUser:
     return ApiUser("bob")
 
 
 @pytest.fixture
-def staff(db: None) -> ApiUser:
+def staff(price_list: None) -> ApiUser:
     return ApiUser("operator", staff=True)

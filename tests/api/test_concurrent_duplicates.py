@@ -13,8 +13,14 @@ from rest_framework.authtoken.models import Token
 
 from orders.models import Order
 from tests.api.conftest import ORDER_BODY
+from tests.price_list import on_sale
 
 DUPLICATES = 12
+
+
+@pytest.fixture(autouse=True)
+def price_list(transactional_db: None) -> None:
+    on_sale("SKU-1", "9.90")
 
 
 def post_order(url: str, token: str, key: str) -> tuple[int, dict]:

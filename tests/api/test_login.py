@@ -44,7 +44,9 @@ def test_token_logins_are_throttled(customer, monkeypatch):
 
 def test_a_customer_logs_in_with_a_session_and_places_an_order_with_csrf(customer):
     from tests.api.conftest import ORDER_BODY
+    from tests.price_list import on_sale
 
+    on_sale("SKU-1", "9.90")
     client = APIClient(enforce_csrf_checks=True)
     login_page = client.get("/api/auth/login/")
     assert login_page.status_code == 200

@@ -21,8 +21,8 @@ def test_placing_requires_the_idempotency_key_and_documents_its_answers(schema):
     assert "Location" in place["responses"]["201"]["headers"]
 
 
-def test_every_endpoint_but_the_token_login_refuses_anonymous_callers(schema, client):
-    open_paths = {"/api/auth/token/"}
+def test_every_endpoint_but_the_token_login_and_the_price_list_refuses_anonymous_callers(schema, client):
+    open_paths = {"/api/auth/token/", "/api/products/", "/api/products/{sku}/"}
     for path, operations in schema["paths"].items():
         url = path.replace("{id}", "01a2215f-0000-7000-8000-000000000000")
         for method, operation in operations.items():

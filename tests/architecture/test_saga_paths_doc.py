@@ -67,7 +67,11 @@ def test_every_step_of_every_path_is_an_edge_of_the_map():
 
 def test_every_subscriber_of_the_saga_appears_in_a_path():
     named = {step for chains in paths_table().values() for chain in chains for step in chain}
-    saga = {found.id for found in all_subscribers() if found.id.split(".")[0] in SAGA_CONTEXTS}
+    saga = {
+        found.id
+        for found in all_subscribers()
+        if found.id.split(".")[0] in SAGA_CONTEXTS and found.event_class.event_type.split(".")[0] in SAGA_CONTEXTS
+    }  # orders' copy of the catalogue reacts to catalog events: no saga step
     assert saga - named == set()
 
 

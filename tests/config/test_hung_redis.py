@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from eventbus.testing import wait_until
 from orders.models import Order
 from tests.api.conftest import ORDER_BODY
+from tests.price_list import on_sale
 from tests.processes import RedisServer, WebServer
 
 pytestmark = [pytest.mark.workers, pytest.mark.django_db(transaction=True)]
@@ -57,6 +58,7 @@ def request(url: str, *, token: str = "", body: dict | None = None, key: str = "
 
 
 def test_orders_are_taken_and_readiness_fails_fast_while_redis_hangs(web: WebServer, private_redis: RedisServer):
+    on_sale("SKU-1", "9.90")
     user = get_user_model().objects.create_user("hung-redis", password="x")
     token = Token.objects.create(user=user).key
     assert request(f"{web.url}/api/orders/", token=token, body=ORDER_BODY, key="before")[0] == 201

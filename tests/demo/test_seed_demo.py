@@ -1,4 +1,4 @@
-"""seed_demo: a customer with a token, an admin operator, one order per path — in development only."""
+"""seed_demo: products, a customer with a token, an admin operator, one order per path — in development only."""
 
 import io
 
@@ -7,15 +7,28 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from orders.models import Order
+from eventbus.testing import run_pending
+from orders.models import CatalogEntry, Order
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_creates_a_customer_an_operator_and_an_order_per_path(settings):
+@pytest.fixture
+def bus_in_process(monkeypatch):
+    """The workers' part, carrying the catalogue's events to orders' price list, played in this process."""
+    monkeypatch.setattr("demo.management.commands.seed_demo.wait_for_price_list", lambda skus: run_pending())
+
+
+def test_seed_demo_lists_products_and_creates_a_customer_an_operator_and_an_order_per_path(settings, bus_in_process):
     settings.DEBUG = True
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
+    assert sorted(CatalogEntry.objects.filter(listed=True).values_list("sku", flat=True)) == [
+        "DEMO-1",
+        "DEMO-2",
+        "DEMO-3",
+    ]
+    assert "DEMO-3  Fountain pen  42.00 EUR" in out.getvalue()
     users = get_user_model().objects
     assert users.get(username="operator").is_superuser
     demo = users.get(username="demo")

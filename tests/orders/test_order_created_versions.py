@@ -17,6 +17,7 @@ from orders import events
 from orders.models import Order
 from payments.models import Payment
 from tests.api.conftest import ApiUser, order_body
+from tests.price_list import on_sale
 from tests.saga.factories import place_order
 
 pytestmark = pytest.mark.django_db
@@ -58,10 +59,9 @@ def test_a_v1_payload_reaches_handlers_as_v2_without_tax():
 
 def test_v2_carries_each_lines_tax_and_charges_net_plus_tax():
     alice = ApiUser("alice")
-    lines = [
-        {"sku": "BOOK", "quantity": 2, "unit_price": "9.90", "tax_rate": "0.07"},
-        {"sku": "PEN", "quantity": 3, "unit_price": "1.99", "tax_rate": "0.19"},
-    ]
+    on_sale("BOOK", "9.90", tax_rate="0.07")
+    on_sale("PEN", "1.99", tax_rate="0.19")
+    lines = [{"sku": "BOOK", "quantity": 2}, {"sku": "PEN", "quantity": 3}]
     answer = alice.place(order_body(lines=lines)).json()
     assert (answer["total"], answer["tax_total"]) == ("28.29", "2.52")
     row = OutboxEvent.objects.get(type="orders.OrderCreated")

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from eventbus.testing import wait_until
 from orders.models import Order
 from tests.api.conftest import order_body
+from tests.price_list import on_sale
 
 pytestmark = pytest.mark.workers
 
@@ -32,6 +33,7 @@ def post_order(url: str, token: str, key: str, payment_token: str) -> int:
 
 
 def test_a_slow_provider_does_not_hold_up_other_orders(start_worker, live_server, settings):
+    on_sale("SKU-1", "9.90")
     settings.ORDERS_PAYMENT_DEADLINE_SECONDS = 30  # tok_slow answers only after this
     start_worker()
     token = Token.objects.create(user=get_user_model().objects.create_user("shopper")).key

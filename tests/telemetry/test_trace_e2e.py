@@ -19,6 +19,7 @@ from eventbus.models import OutboxEvent
 from eventbus.testing import wait_until
 from orders.models import Order
 from tests.api.conftest import ORDER_BODY
+from tests.price_list import on_sale
 from tests.processes import WebServer
 
 pytestmark = [pytest.mark.workers, pytest.mark.django_db(transaction=True)]
@@ -84,6 +85,7 @@ def place_order(web: WebServer) -> str:
 
 
 def test_the_http_span_and_every_handler_span_share_one_trace_along_causation(start_worker, traced_env, web, tmp_path):
+    on_sale("SKU-1", "9.90")
     """The card is flaky (two transient failures): each retry is a span of its own in the same trace."""
     start_worker(
         **{key: traced_env[key] for key in ("OTEL_TRACES_EXPORTER", "TELEMETRY_CONSOLE_FILE", "OTEL_SERVICE_NAME")}

@@ -1,5 +1,10 @@
-"""manage.py seed_demo: a demo customer, an admin operator, and one order down each path of the saga."""
+"""manage.py seed_demo: demo products, a demo customer, an admin operator, one order down each saga path.
 
+The products are listed through the catalogue, whose events reach orders' price list through the
+workers: with ``make run`` going, that takes a moment, and the command waits for it.
+"""
+
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -8,13 +13,22 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
+from catalog import services as catalog_services
+from catalog.models import Product
 from orders import events, services
+from orders.models import CatalogEntry
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
 OPERATOR_USER = "operator"
 OPERATOR_PASSWORD = "operator-password"
 
+PRODUCTS = [
+    ("DEMO-1", "Enamel mug", Decimal("19.90"), Decimal("0.19")),
+    ("DEMO-2", "Paper notebook, A5", Decimal("7.50"), Decimal("0.07")),
+    ("DEMO-3", "Fountain pen", Decimal("42.00"), Decimal("0.19")),
+]
+PRICE_LIST_WAIT_SECONDS = 60.0
 PATHS = [
     ("happy path: paid, shipped, confirmed", "tok_ok", "DE", False),
     ("flaky provider: retried twice, then confirmed", "tok_flaky", "FR", False),
@@ -27,7 +41,7 @@ PATHS = [
 
 
 class Command(BaseCommand):
-    help = "Create a demo customer (printing its API token), an admin operator, and orders covering every saga path."
+    help = "List demo products; create a demo customer (printing its API token), an admin operator, and orders."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -37,11 +51,11 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
         self.stdout.write(f"customer: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token.key}")
         self.stdout.write(f"admin:    {OPERATOR_USER} / {OPERATOR_PASSWORD}   http://127.0.0.1:8000/admin/")
+        self._list_products()
         for title, payment_token, country, cancel in PATHS:
             order = services.order_place(
                 customer=user,
-                currency="EUR",
-                lines=[events.OrderLine(sku="DEMO-1", quantity=1, unit_price=Decimal("19.90"))],
+                lines=[services.Wanted(sku="DEMO-1", quantity=1), services.Wanted(sku="DEMO-2", quantity=2)],
                 shipping_address=events.ShippingAddress(
                     name="Demo Customer", line1="1 Demo Street", city="Demo City", postal_code="12345", country=country
                 ),
@@ -54,9 +68,29 @@ class Command(BaseCommand):
             "Watch them move: manage.py eventbus status; dispatch a confirmed one: manage.py dispatch_shipment ORDER_ID"
         )
 
+    def _list_products(self) -> None:
+        for sku, name, price, tax_rate in PRODUCTS:
+            product = Product.objects.filter(sku=sku).first() or Product(sku=sku)
+            product.name, product.price, product.currency, product.tax_rate = name, price, "EUR", tax_rate
+            product.listed = True
+            catalog_services.product_save(product)
+            self.stdout.write(f"product:  {sku}  {name}  {price} EUR + {tax_rate * 100:g} % tax")
+        wait_for_price_list({sku for sku, *_ in PRODUCTS})
+
     def _user(self, username: str, password: str, **flags: bool) -> Any:
         user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
         if created:
             user.set_password(password)
             user.save()
         return user
+
+
+def wait_for_price_list(skus: set[str]) -> None:
+    """Until orders' price list has the products (the workers carry the catalogue's events there)."""
+    deadline = time.monotonic() + PRICE_LIST_WAIT_SECONDS
+    while CatalogEntry.objects.filter(sku__in=skus, listed=True).count() < len(skus):
+        if time.monotonic() > deadline:
+            raise CommandError(
+                "orders' price list has not received the demo products: are the workers running (make run)?"
+            )
+        time.sleep(0.2)

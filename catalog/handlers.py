@@ -1,0 +1,1 @@
+"""What the catalog context reacts to: nothing. It only publishes (catalog.events)."""

@@ -1,0 +1,38 @@
+"""GET /api/products/: what can be ordered, at the prices an order placed now is charged.
+
+Served from orders' own copy of the catalogue, the same rows that price an order, so what a
+customer reads here is what the next order costs (unless the catalogue changes in between).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.permissions import AllowAny
+
+from .models import CatalogEntry
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="Net, per unit")
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="0.19 for 19 %")
+
+    class Meta:
+        model = CatalogEntry
+        fields = ["sku", "name", "price", "currency", "tax_rate"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Products on sale, with their prices (no login needed)"),
+    retrieve=extend_schema(summary="One product on sale"),
+)
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ProductSerializer
+    authentication_classes = []  # public: nothing here depends on who asks
+    permission_classes = [AllowAny]
+    lookup_field = "sku"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+    def get_queryset(self) -> QuerySet[CatalogEntry]:
+        return CatalogEntry.objects.filter(listed=True).order_by("sku")
