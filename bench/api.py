@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from eventbus.testing import wait_until
 from orders.models import Order
@@ -141,7 +141,7 @@ def tokens() -> tuple[str, str]:
     users = get_user_model().objects
     customer = users.create_user(username=f"api-customer-{uuid.uuid4().hex[:8]}")
     staff = users.create_user(username=f"api-staff-{uuid.uuid4().hex[:8]}", is_staff=True)
-    return Token.objects.create(user=customer).key, Token.objects.create(user=staff).key
+    return AuthToken.objects.create(user=customer)[1], AuthToken.objects.create(user=staff)[1]
 
 
 def healthz(i: int) -> tuple[str, str, bytes | None, dict[str, str]]:

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection, transaction
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from catalog import services as catalog_services
 from catalog.models import Product
@@ -97,7 +97,7 @@ class Load:
 
     def start(self) -> Load:
         user = get_user_model().objects.create_user(username=f"chaos-{uuid.uuid4().hex[:8]}")
-        self.token = Token.objects.create(user=user).key
+        self.token = AuthToken.objects.create(user=user)[1]
         begin = time.monotonic() + 0.1
         customers = 4
         for i in range(customers):

@@ -257,7 +257,7 @@ ROWS = [
         in_ci=True,
     ),
     Row("slow-handler", "6 probes whose first attempt outlives the handler time limit", slow_handlers),
-    Row("duplicate-wakeups", "every wake-up sent ~100 times a second for 20 s", duplicate_wakeups),
+    Row("duplicate-wakeups", "a relay and three deliver wake-ups every 40 ms for 20 s", duplicate_wakeups),
     Row("clock-skew", "one worker's clock 20 s ahead (faketime) for 30 s", skewed_clock),
     Row("volume", "100,000 events through two workers", many_events, orders=False),
 ]

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class QoS(kombu_redis.QoS):
     def ack(self, delivery_tag: str) -> None:
         try:
-            self._remove_from_indices(delivery_tag).execute()
+            self._remove_from_indices(delivery_tag).execute()  # type: ignore[attr-defined]
         except (RedisConnectionError, RedisTimeoutError, OutOfMemoryError) as error:
             log.warning("acknowledgement not recorded (%s): slot freed, Redis may hand the message out again", error)
         virtual.QoS.ack(self, delivery_tag)

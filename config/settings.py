@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -76,7 +78,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into a 429 on every login door
 ]
+
+# Logins: django-axes locks out password guessing on every door (admin, API session, API token),
+# per account and per client address, for LOGIN_LOCKOUT_MINUTES after LOGIN_FAILURE_LIMIT failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = _setting("LOGIN_FAILURE_LIMIT", env.int, default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES", env.float, default=15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+# How many reverse proxies in front of the web processes append to X-Forwarded-For: the client's
+# address is the one they saw. 0 (the default): REMOTE_ADDR, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = _setting("TRUSTED_PROXIES", env.int, default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES is malformed: it counts proxies, 0 or more")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -144,9 +162,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # The REST API: token or session login, customers see their own records, writes are throttled.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "NUM_PROXIES": TRUSTED_PROXIES,  # the throttles' client address, as django-axes sees it
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffset",
     "PAGE_SIZE": _setting("API_PAGE_SIZE", env.int, default=50),
@@ -159,6 +178,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "common.api.exception_handler",
+}
+# API tokens (django-rest-knox): stored as SHA-512 digests, each expiring API_TOKEN_TTL_HOURS after
+# its login; POST /api/auth/token/logout/ revokes one, /logoutall/ every token of the caller.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=_setting("API_TOKEN_TTL_HOURS", env.float, default=24.0 * 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "USER_SERIALIZER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop orders API",

@@ -5,11 +5,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health, metrics
-from config.token_login import TokenLogin
+from config.token_login import TokenLogin, TokenLogout, TokenLogoutAll
 from eventbus import admin_flow
 
 urlpatterns = [
     path("api/auth/token/", TokenLogin.as_view(), name="api-token"),
+    path("api/auth/token/logout/", TokenLogout.as_view(), name="api-token-logout"),
+    path("api/auth/token/logoutall/", TokenLogoutAll.as_view(), name="api-token-logout-all"),
     path("api/auth/", include("rest_framework.urls")),
     path("api/", include("orders.urls")),
     path("api/", include("payments.urls")),

@@ -43,32 +43,32 @@ class OutboxEventAdmin(BusRowsAdmin):
         return False
 
 
-@admin.action(description="Retry now (fresh attempts)")
+@admin.action(description="Retry now (fresh attempts)", permissions=["change"])
 def retry_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
     count = operations.retry(queryset)
     modeladmin.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
 
 
-@admin.action(description="Discard (give up)")
+@admin.action(description="Discard (give up)", permissions=["change"])
 def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
     count = operations.discard(queryset)
     modeladmin.message_user(request, f"{count} dead letter(s) discarded.", messages.SUCCESS)
 
 
-@admin.action(description="Run again (replay: the handler runs once more)")
+@admin.action(description="Run again (replay: the handler runs once more)", permissions=["change"])
 def replay_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
     count = operations.replay(queryset)
     modeladmin.message_user(request, f"{count} finished delivery(ies) queued again.", messages.SUCCESS)
 
 
-@admin.action(description="Pause (deliveries wait and spend no attempts)")
+@admin.action(description="Pause (deliveries wait and spend no attempts)", permissions=["change"])
 def pause_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
     reason = f"paused in admin by {request.user}"
     count = sum(operations.pause(row.id, reason=reason) for row in queryset.filter(paused_at__isnull=True))
     modeladmin.message_user(request, f"{count} subscriber(s) paused.", messages.SUCCESS)
 
 
-@admin.action(description="Resume")
+@admin.action(description="Resume", permissions=["change"])
 def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
     count = sum(operations.resume(row.id) for row in queryset.filter(paused_at__isnull=False))
     modeladmin.message_user(request, f"{count} subscriber(s) resumed.", messages.SUCCESS)

@@ -11,6 +11,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import AllowAny
 
+from common.api import Problem
+
 from .models import CatalogEntry
 
 
@@ -25,7 +27,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 @extend_schema_view(
     list=extend_schema(summary="Products on sale, with their prices (no login needed)"),
-    retrieve=extend_schema(summary="One product on sale"),
+    retrieve=extend_schema(summary="One product on sale", responses={200: ProductSerializer, 404: Problem}),
 )
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ProductSerializer

@@ -134,8 +134,7 @@ def test_the_flow_page_maps_publishers_to_reactions_with_last_hour_counts(admin_
 def test_admin_pages_are_for_staff_only(client, compensated_order):
     from django.contrib.auth import get_user_model
 
-    get_user_model().objects.create_user("customer-only", password="pw")
-    client.login(username="customer-only", password="pw")
+    client.force_login(get_user_model().objects.create_user("customer-only", password="pw"))
     for url in [reverse("eventbus-flow"), reverse("admin:orders_order_change", args=[compensated_order.id])]:
         response = client.get(url)
         assert response.status_code == 302
@@ -158,7 +157,7 @@ def staff_without_permissions(client):
 
     user = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "view_delivery"]))
-    client.login(username="viewer", password="pw")
+    client.force_login(user)
     return client
 
 

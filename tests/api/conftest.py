@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 
@@ -41,7 +41,7 @@ class ApiUser:
 
     def __init__(self, username: str, *, staff: bool = False) -> None:
         self.user = get_user_model().objects.create_user(username=username, password="pw-" + username, is_staff=staff)
-        self.token = Token.objects.create(user=self.user).key
+        self.token = AuthToken.objects.create(user=self.user)[1]
         self.client = APIClient()
         self.client.credentials(HTTP_AUTHORIZATION=f"Token {self.token}")
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from orders.models import Order
 from tests.api.conftest import ORDER_BODY
@@ -40,7 +40,7 @@ def post_order(url: str, token: str, key: str) -> tuple[int, dict]:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_place_exactly_one_order(live_server):
     user = get_user_model().objects.create_user("racer")
-    token = Token.objects.create(user=user).key
+    token = AuthToken.objects.create(user=user)[1]
     with ThreadPoolExecutor(max_workers=DUPLICATES) as pool:
         answers = list(pool.map(lambda _: post_order(live_server.url, token, "same-key"), range(DUPLICATES)))
 
@@ -86,7 +86,7 @@ def first_request_in_flight(pool, live_server, token, held_placement):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_duplicate_of_a_request_still_in_flight_is_409_over_http(live_server, held_placement):
-    token = Token.objects.create(user=get_user_model().objects.create_user("racer")).key
+    token = AuthToken.objects.create(user=get_user_model().objects.create_user("racer"))[1]
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = first_request_in_flight(pool, live_server, token, held_placement)
         status, body = post_order(live_server.url, token, "k")
@@ -104,7 +104,7 @@ def test_a_key_taken_over_from_a_stalled_request_yields_one_order(live_server, h
     from orders import idempotency
 
     monkeypatch.setattr(idempotency, "IN_FLIGHT_LOCK", timedelta(0))
-    token = Token.objects.create(user=get_user_model().objects.create_user("racer")).key
+    token = AuthToken.objects.create(user=get_user_model().objects.create_user("racer"))[1]
     with ThreadPoolExecutor(max_workers=1) as pool:
         stalled = first_request_in_flight(pool, live_server, token, held_placement)
         takeover = post_order(live_server.url, token, "k")

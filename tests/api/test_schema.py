@@ -29,7 +29,7 @@ def test_every_endpoint_but_the_token_login_and_the_price_list_refuses_anonymous
             if path in open_paths:
                 assert operation.get("security", []) in ([], [{}]), f"{method} {path} should say it needs no login"
                 continue
-            assert {"tokenAuth": []} in operation["security"], f"{method} {path}"
+            assert {"knoxApiToken": []} in operation["security"], f"{method} {path}"
             answer = getattr(client, method)(url)
             assert answer.status_code == 401, f"{method} {path} answered {answer.status_code} without a login"
 

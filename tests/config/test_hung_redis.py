@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from eventbus.testing import wait_until
 from orders.models import Order
@@ -60,7 +60,7 @@ def request(url: str, *, token: str = "", body: dict | None = None, key: str = "
 def test_orders_are_taken_and_readiness_fails_fast_while_redis_hangs(web: WebServer, private_redis: RedisServer):
     on_sale("SKU-1", "9.90")
     user = get_user_model().objects.create_user("hung-redis", password="x")
-    token = Token.objects.create(user=user).key
+    token = AuthToken.objects.create(user=user)[1]
     assert request(f"{web.url}/api/orders/", token=token, body=ORDER_BODY, key="before")[0] == 201
     assert request(f"{web.url}/readyz")[0] == 200
 

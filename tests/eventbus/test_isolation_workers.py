@@ -43,7 +43,9 @@ def test_a_slow_handler_holds_up_neither_its_neighbour_nor_its_worker_for_long(s
         publish(Slow(marker=str(marker), seconds=10), key="k")
     fast = wait_until(lambda: Effect.objects.filter(subscriber="busapp.answer_at_once").first(), what="the fast one")
     published = OutboxEvent.objects.get(type=Slow.event_type).time
-    assert (fast.handled_at - published).total_seconds() < 0.1
+    # Well under the slow one's 2 s time limit (tests' EVENTBUS_HANDLER_TIMEOUT): it did not wait for it.
+    # (Not a latency figure: those are measured in make bench; a busy machine may take a few tenths.)
+    assert (fast.handled_at - published).total_seconds() < 1.0
     slow = Delivery.objects.filter(subscriber="busapp.answer_after_preparing")
     wait_until(lambda: slow.filter(state=State.DONE).exists(), timeout=30, what="the slow one retried and done")
     assert slow.get().attempts == 2

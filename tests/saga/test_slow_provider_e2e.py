@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from eventbus.testing import wait_until
 from orders.models import Order
@@ -36,7 +36,7 @@ def test_a_slow_provider_does_not_hold_up_other_orders(start_worker, live_server
     on_sale("SKU-1", "9.90")
     settings.ORDERS_PAYMENT_DEADLINE_SECONDS = 30  # tok_slow answers only after this
     start_worker()
-    token = Token.objects.create(user=get_user_model().objects.create_user("shopper")).key
+    token = AuthToken.objects.create(user=get_user_model().objects.create_user("shopper"))[1]
     assert post_order(live_server.url, token, "slow", "tok_slow") == 201
     slow = Order.objects.get()
     answers = [post_order(live_server.url, token, f"order-{n}", "tok_ok") for n in range(20)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from eventbus.models import OutboxEvent
 from eventbus.testing import wait_until
@@ -72,7 +72,7 @@ def web(traced_env: dict[str, str], tmp_path: Path) -> Iterator[WebServer]:
 
 
 def place_order(web: WebServer) -> str:
-    token = Token.objects.create(user=get_user_model().objects.create_user("traced")).key
+    token = AuthToken.objects.create(user=get_user_model().objects.create_user("traced"))[1]
     request = urllib.request.Request(
         f"{web.url}/api/orders/",
         data=json.dumps({**ORDER_BODY, "payment_token": "tok_flaky"}).encode(),

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from catalog import services as catalog_services
 from catalog.models import Product
@@ -48,8 +48,8 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates users with known passwords: run it with DEBUG=1 only")
         user = self._user(DEMO_USER, DEMO_PASSWORD)
         self._user(OPERATOR_USER, OPERATOR_PASSWORD, is_staff=True, is_superuser=True)
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(f"customer: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token.key}")
+        _, token = AuthToken.objects.create(user=user)
+        self.stdout.write(f"customer: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token}")
         self.stdout.write(f"admin:    {OPERATOR_USER} / {OPERATOR_PASSWORD}   http://127.0.0.1:8000/admin/")
         self._list_products()
         for title, payment_token, country, cancel in PATHS:
