@@ -29,12 +29,12 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
-@admin.action(description="Ask to cancel (as the customer would)", permissions=["cancel"])
+@admin.action(description="Ask to cancel (recorded as yours)", permissions=["cancel"])
 def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
     asked, refused = 0, []
     for order in queryset:
         try:
-            services.order_cancel(order_id=order.id)
+            services.order_cancel(order_id=order.id, operator=request.user.get_username())
             asked += 1
         except services.OrderCannotBeCancelled as error:
             refused.append(f"{order.id} ({error.reason})")

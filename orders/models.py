@@ -45,6 +45,9 @@ class Order(models.Model):
     cancel_reason = models.CharField(max_length=64, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_reason = models.CharField(max_length=64, blank=True, default="")
+    cancel_requested_by = models.CharField(
+        max_length=150, blank=True, default="", help_text="The staff user who asked, for an operator's cancellation"
+    )
     stalled_at = models.DateTimeField(
         null=True, blank=True, help_text="When a saga deadline handed this order to an operator"
     )

@@ -162,8 +162,10 @@ def _taxed(line: events.OrderLine) -> events.TaxedLine:
     return events.TaxedLine(**line.model_dump(), tax=tax)
 
 
-def order_cancel(*, order_id: UUID) -> Order:
-    """The customer asks to cancel; refused at once if we know the parcel left or it is cancelled.
+def order_cancel(*, order_id: UUID, operator: str = "") -> Order:
+    """The customer (or, with ``operator`` set to their username, staff) asks to cancel; refused at
+    once if we know the parcel left or it is cancelled. An operator's request is recorded as
+    ``operator_cancelled`` with their name, never as the customer's.
 
     Shipping is the one that knows whether the parcel can still be stopped, so the order is
     cancelled when shipping answers (ShipmentCancelled), or the request is refused then.
@@ -174,7 +176,7 @@ def order_cancel(*, order_id: UUID) -> Order:
             raise OrderCannotBeCancelled("already_dispatched")
         if order.status == Status.CANCELLED:
             raise OrderCannotBeCancelled("already_cancelled")
-        _request_cancel(order, "customer_cancelled")
+        _request_cancel(order, "operator_cancelled" if operator else "customer_cancelled", by=operator)
     return order
 
 
@@ -355,7 +357,7 @@ def _stall(order: Order, reason: str) -> None:
     order.save(update_fields=["stalled_at", "stalled_reason", "updated_at"])
 
 
-def _request_cancel(order: Order, reason: str) -> None:
+def _request_cancel(order: Order, reason: str, *, by: str = "") -> None:
     """Ask shipping to stop the order, once: a request already on its way keeps its reason.
 
     Shipping must answer by ``ORDERS_CANCELLING_DEADLINE_SECONDS``, else an operator is told.
@@ -365,8 +367,9 @@ def _request_cancel(order: Order, reason: str) -> None:
     requested_at = timezone.now()
     order.cancel_requested_at = requested_at
     order.cancel_requested_reason = reason
+    order.cancel_requested_by = by
     order.cancel_refused_reason = ""
-    _save(order, ["cancel_requested_at", "cancel_requested_reason", "cancel_refused_reason"])
+    _save(order, ["cancel_requested_at", "cancel_requested_reason", "cancel_requested_by", "cancel_refused_reason"])
     publish(events.OrderCancellationRequested(order_id=order.id), key=order.id)
     due = requested_at + timedelta(seconds=settings.ORDERS_CANCELLING_DEADLINE_SECONDS)
     deadline = events.CancellationDeadlineReached(order_id=order.id, requested_at=requested_at)

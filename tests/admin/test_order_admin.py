@@ -105,14 +105,18 @@ def test_admin_cannot_change_an_order_but_through_the_services(admin_client):
     assert Order.objects.filter(id=order.id).exists()
 
 
-def test_the_cancel_action_asks_shipping_as_the_customer_would(admin_client):
+def test_the_cancel_action_asks_shipping_and_is_recorded_as_the_operators(admin_client):
     order = place_order()
     admin_client.post(
         reverse("admin:orders_order_changelist"), {"action": "request_cancellation", "_selected_action": [order.id]}
     )
     run_pending()
     order.refresh_from_db()
-    assert (order.status, order.cancel_reason) == ("cancelled", "customer_cancelled")
+    assert (order.status, order.cancel_reason, order.cancel_requested_by) == (
+        "cancelled",
+        "operator_cancelled",
+        "admin",
+    )
 
 
 @pytest.mark.parametrize("model", ["payments:payment", "shipping:shipment"])

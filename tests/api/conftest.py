@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.response import Response
@@ -76,6 +77,14 @@ def bob(price_list: None) -> ApiUser:
     return ApiUser("bob")
 
 
+STAFF_VIEWS = ["orders.view_order", "payments.view_payment", "shipping.view_shipment"]
+
+
 @pytest.fixture
 def staff(price_list: None) -> ApiUser:
-    return ApiUser("operator", staff=True)
+    """A support agent: staff who may read every customer's orders, payments and shipments."""
+    agent = ApiUser("operator", staff=True)
+    for permission in STAFF_VIEWS:
+        app_label, codename = permission.split(".")
+        agent.user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return agent

@@ -1,4 +1,5 @@
-"""Staff do what their model permissions grant, no more: a view-only user runs no bus action."""
+"""Staff do what their model permissions grant, no more: is_staff alone reads no customer's data, a
+view-only user runs no bus action, an operator's cancellation is recorded as theirs."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -7,7 +8,9 @@ from django.urls import reverse
 from eventbus import publish
 from eventbus.models import Delivery, Subscription
 from eventbus.testing import run_pending
+from orders.models import Order
 from tests.busapp.events import Fanout
+from tests.security.conftest import ApiUser
 
 pytestmark = pytest.mark.django_db
 State = Delivery.State
@@ -58,3 +61,59 @@ def test_a_view_only_user_cannot_use_the_buttons_either(viewer, dead_letter):
     assert answer.status_code == 403
     dead_letter.refresh_from_db()
     assert dead_letter.state == State.DEAD
+
+
+def grant(api_user, *permissions: str) -> None:
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        api_user.user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture
+def bare_staff(price_list):
+    """Staff with no permission at all: is_staff alone."""
+    return ApiUser("bare-staff", staff=True)
+
+
+def test_is_staff_alone_reads_no_other_customers_data(alice, bare_staff):
+    order_id = alice.place().json()["id"]
+
+    assert bare_staff.get("/api/orders/").json()["count"] == 0
+    assert bare_staff.get(f"/api/orders/{order_id}/").status_code == 404
+    assert bare_staff.get("/api/payments/").json()["count"] == 0
+    assert bare_staff.get("/api/shipments/").json()["count"] == 0
+
+
+def test_each_view_permission_opens_its_own_model_only(alice, bare_staff):
+    order_id = alice.place().json()["id"]
+    run_pending()
+    grant(bare_staff, "orders.view_order")
+
+    assert bare_staff.get(f"/api/orders/{order_id}/").status_code == 200
+    assert bare_staff.get("/api/payments/").json()["count"] == 0
+
+
+def test_staff_who_may_read_an_order_may_not_cancel_it_without_the_cancel_permission(alice, staff):
+    order_id = alice.place().json()["id"]
+
+    answer = staff.client.post(f"/api/orders/{order_id}/cancel/")
+
+    assert answer.status_code == 403
+    assert Order.objects.get(id=order_id).cancel_requested_at is None
+
+
+def test_a_staff_cancellation_is_recorded_as_the_operators_with_their_name(alice, staff):
+    order_id = alice.place().json()["id"]
+    grant(staff, "orders.cancel_order")
+
+    assert staff.client.post(f"/api/orders/{order_id}/cancel/").status_code == 202
+
+    order = Order.objects.get(id=order_id)
+    assert (order.cancel_requested_reason, order.cancel_requested_by) == ("operator_cancelled", "operator")
+
+
+def test_a_customer_cancelling_their_own_order_is_recorded_as_theirs(alice):
+    order_id = alice.place().json()["id"]
+    assert alice.client.post(f"/api/orders/{order_id}/cancel/").status_code == 202
+    order = Order.objects.get(id=order_id)
+    assert (order.cancel_requested_reason, order.cancel_requested_by) == ("customer_cancelled", "")
