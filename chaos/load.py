@@ -77,9 +77,6 @@ class Requests:
             "max_ms": round(latencies[-1], 1),
         }
 
-    def server_errors(self) -> int:
-        return sum(n for outcome, n in self.outcomes.items() if outcome.startswith("5"))
-
 
 @dataclass
 class Load:

@@ -130,8 +130,9 @@ def _customer_problems(row: Row, load: Load) -> list[str]:
     problems = [f"customers met server errors other than 503: {crashes}"] if crashes else []
     if not row.customers_unharmed:
         return problems
-    if load.requests.server_errors():
-        problems.append(f"customers met server errors: {summary['outcomes']}")
+    unanswered = {outcome: n for outcome, n in summary["outcomes"].items() if outcome not in ("200", "201")}
+    if unanswered:
+        problems.append(f"customers met errors or dropped connections: {unanswered}")
     if summary["max_ms"] > SLOW_REQUEST_MS:
         problems.append(f"a customer waited {summary['max_ms']:.0f} ms (limit {SLOW_REQUEST_MS:.0f})")
     return problems

@@ -33,10 +33,10 @@ class Process:
         with self.log.open("a") as output:
             output.write(f"--- start {' '.join(prefix + self.args)}\n")
             output.flush()
+            self._started_at = output.tell()  # readiness is looked for in this start's lines only
             self.process = subprocess.Popen(
                 prefix + self.args, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self._started_at = self.log.stat().st_size
         wait_until(self._is_ready, timeout=60, what=f"{self.name} ready (log: {self.log})", interval=0.1)
         return self
 
@@ -45,7 +45,9 @@ class Process:
             raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
         if self.port:
             return _healthy(self.port)
-        return self.ready in self.log.read_text()[self._started_at - 200 :]
+        with self.log.open() as log:
+            log.seek(self._started_at)
+            return self.ready in log.read()
 
     @property
     def pid(self) -> int:

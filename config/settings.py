@@ -87,7 +87,9 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = _setting("LOGIN_FAILURE_LIMIT", env.int, default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES", env.float, default=15.0))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not clear failures: axes would clear those of the client address too, so a guesser
+# with an account of their own could log in between guesses at someone else's and never be locked.
+AXES_RESET_ON_SUCCESS = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 # How many reverse proxies in front of the web processes append to X-Forwarded-For: the client's

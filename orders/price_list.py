@@ -8,21 +8,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
 from common.api import Problem
 
 from .models import CatalogEntry
-
-
-class ProductSerializer(serializers.ModelSerializer):
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="Net, per unit")
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="0.19 for 19 %")
-
-    class Meta:
-        model = CatalogEntry
-        fields = ["sku", "name", "price", "currency", "tax_rate"]
+from .serializers import ProductSerializer
 
 
 @extend_schema_view(

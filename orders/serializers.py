@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
 from . import events, services
-from .models import Order, OrderLine
+from .models import CatalogEntry, Order, OrderLine
 
 WANTED_FIELDS = {"sku", "quantity"}
 
@@ -145,3 +145,12 @@ class OrderDetailSerializer(OrderSerializer):
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order: Order) -> ReturnList[Any]:
         return serializers.ListSerializer(self.context["timeline"], child=TimelineEventSerializer()).data
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="Net, per unit")
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="0.19 for 19 %")
+
+    class Meta:
+        model = CatalogEntry
+        fields = ["sku", "name", "price", "currency", "tax_rate"]

@@ -139,22 +139,23 @@ def _priced(lines: list[Wanted], currency: str | None) -> tuple[str, list[events
 
 
 def catalog_entry_copy(*, product: catalog_events.ProductDetails, revision: int, listed: bool) -> None:
-    """Keep the newest revision of a catalogue product; an older or repeated one changes nothing."""
+    """Keep the newest revision of a catalogue product; an older or repeated one changes nothing.
+
+    Two revisions of a new sku may arrive at once (three subscribers): the row is inserted if absent,
+    then overwritten only by a newer revision, so neither order of commits keeps the older one.
+    """
+    values = {
+        "name": product.name,
+        "price": product.price,
+        "currency": product.currency,
+        "tax_rate": product.tax_rate,
+        "listed": listed,
+        "revision": revision,
+    }
     with transaction.atomic():
-        entry = CatalogEntry.objects.select_for_update().filter(sku=product.sku).first()
-        if entry is not None and entry.revision >= revision:
-            return
-        CatalogEntry.objects.update_or_create(
-            sku=product.sku,
-            defaults={
-                "name": product.name,
-                "price": product.price,
-                "currency": product.currency,
-                "tax_rate": product.tax_rate,
-                "listed": listed,
-                "revision": revision,
-            },
-        )
+        CatalogEntry.objects.bulk_create([CatalogEntry(sku=product.sku, **values)], ignore_conflicts=True)
+        older = CatalogEntry.objects.filter(sku=product.sku, revision__lt=revision)
+        older.update(**values, updated_at=timezone.now())
 
 
 def _taxed(line: events.OrderLine) -> events.TaxedLine:

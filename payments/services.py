@@ -66,7 +66,7 @@ def payment_call_provider(
     key makes the retry return the first charge rather than take the money twice.
     """
     with transaction.atomic():
-        # Insert first: a cancellation that comes now finds a charge in flight and waits for it.
+        # Insert first: a cancellation that comes now finds a charge in flight and leaves it a refund to make.
         payment, created = Payment.objects.get_or_create(
             order_id=order_id,
             defaults={"status": Status.CHARGING, "amount": amount, "currency": currency, "customer_id": customer_id},

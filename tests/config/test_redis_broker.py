@@ -22,11 +22,12 @@ def channel_that_lost_its_connection(url: str, transport: type) -> tuple[Connect
 
 
 def test_a_channel_closed_after_its_connection_went_away_leaves_its_unacked_messages(private_redis: RedisServer):
-    _, channel = channel_that_lost_its_connection(private_redis.url, Transport)
+    connection, channel = channel_that_lost_its_connection(private_redis.url, Transport)
 
     channel.close()  # kombu's own QoS raises AttributeError here, and Celery calls that unrecoverable
 
     assert redis.Redis.from_url(private_redis.url).hlen("unacked") == 1
+    connection.release()
 
 
 def test_kombus_own_transport_crashes_there(private_redis: RedisServer):
@@ -57,6 +58,7 @@ def test_an_acknowledgement_redis_does_not_record_still_frees_the_prefetch_slot(
 
     assert "acknowledgement not recorded" in caplog.text
     assert queue.channel.qos.can_consume()
+    queue.close()
 
 
 def test_kombus_own_transport_keeps_the_slot_of_a_failed_acknowledgement(private_redis: RedisServer):

@@ -74,11 +74,17 @@ def test_the_session_login_doors_lock_out_guessing(boss, door, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_success_before_the_limit_clears_the_count(carol, no_login_throttle, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        token_login("guess")
-    assert token_login(PASSWORD) == 200
-    assert token_login("guess") == 400
+def test_logging_in_as_oneself_between_guesses_does_not_clear_them(carol, no_login_throttle, settings):
+    """The guesser has an account of their own; a success must not wipe the failures from their address."""
+    get_user_model().objects.create_user("mallory", password="mallory-password")
+    answers = []
+    for _ in range(3):
+        answers += [token_login("guess") for _ in range(settings.AXES_FAILURE_LIMIT - 1)]
+        body = {"username": "mallory", "password": "mallory-password"}
+        APIClient().post("/api/auth/token/", body, format="json", REMOTE_ADDR="203.0.113.9")
+
+    assert 429 in answers
+    assert token_login(PASSWORD, address="192.0.2.77") == 429  # and carol's account is locked too
 
 
 @pytest.mark.parametrize(
