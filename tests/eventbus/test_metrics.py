@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -94,3 +97,16 @@ def test_status_and_metrics_agree_on_what_waits(client):
     assert status.counts["busapp.fail_until_fixed"] == {"pending": 2, "dead": 1}
     scraped_age = value(samples, "eventbus_oldest_pending_age_seconds")
     assert 0 < status.oldest_age_seconds(now) <= scraped_age < status.oldest_age_seconds(now) + 5
+
+
+def test_an_empty_file_left_by_a_process_killed_as_it_started_does_not_break_the_scrape(client, settings):
+    """prometheus_client cannot read it; without skipping it every scrape would answer 500."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    empty = directory / "counter_999999999.db"
+    empty.touch()
+    try:
+        with transaction.atomic():
+            publish(Ping(n=1), key="k")
+        assert value(scrape(client), "eventbus_events_published_total", type="busapp.Ping") >= 1
+    finally:
+        empty.unlink()

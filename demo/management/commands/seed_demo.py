@@ -74,7 +74,7 @@ class Command(BaseCommand):
             product.name, product.price, product.currency, product.tax_rate = name, price, "EUR", tax_rate
             product.listed = True
             catalog_services.product_save(product)
-            self.stdout.write(f"product:  {sku}  {name}  {price} EUR + {tax_rate * 100:g} % tax")
+            self.stdout.write(f"product:  {sku}  {name}  {price} EUR + {(tax_rate * 100).normalize()} % tax")
         wait_for_price_list({sku for sku, *_ in PRODUCTS})
 
     def _user(self, username: str, password: str, **flags: bool) -> Any:
