@@ -167,7 +167,12 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "NUM_PROXIES": TRUSTED_PROXIES,  # the throttles' client address, as django-axes sees it
+    "NUM_PROXIES": TRUSTED_PROXIES,
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",  # a document nested too deeply is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],  # the throttles' client address, as django-axes sees it
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffset",
     "PAGE_SIZE": _setting("API_PAGE_SIZE", env.int, default=50),

@@ -18,12 +18,12 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from common.api import READ_ERRORS, Problem, field_errors, problem, signed_in
+from common.parsers import JSONParser
 from common.throttling import ScopedRateThrottle
 
 from . import idempotency, selectors, services
