@@ -43,11 +43,13 @@ def _boolean(name: str, *, default: bool) -> bool:
 
 
 DEBUG = _boolean("DEBUG", default=False)
-if DEBUG:
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, default=LOCAL_HOSTS if DEBUG else [])
+if DEBUG and not set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    # The development key is public: it may sign sessions only on this machine.
     SECRET_KEY = _setting("SECRET_KEY", env.str, default="development-only-not-secret")
 else:
     SECRET_KEY = _setting("SECRET_KEY", env.str)
-ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,7 +85,7 @@ MIDDLEWARE = [
 
 # Logins: django-axes locks out password guessing on every door (admin, API session, API token),
 # per account and per client address, for LOGIN_LOCKOUT_MINUTES after LOGIN_FAILURE_LIMIT failures.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "common.auth_backend.ModelBackend"]
 AXES_FAILURE_LIMIT = _setting("LOGIN_FAILURE_LIMIT", env.int, default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES", env.float, default=15.0))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -64,3 +64,10 @@ def test_manage_py_against_a_named_database_still_needs_a_secret_key():
     result = manage_py("check", DATABASE_URL="sqlite:////tmp/never-opened.sqlite3")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_development_mode_on_a_public_host_name_needs_a_secret_key_of_its_own():
+    result = start_django(DEBUG="1", ALLOWED_HOSTS="shop.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert start_django(DEBUG="1", ALLOWED_HOSTS="shop.example.com", SECRET_KEY="s").returncode == 0

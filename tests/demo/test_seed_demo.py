@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from knox.models import AuthToken
 
@@ -43,3 +43,20 @@ def test_seed_demo_refuses_outside_development(settings):
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("seed_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_the_demo_accounts_cannot_log_in_outside_development(settings, bus_in_process, client):
+    from django.test import RequestFactory
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    request = RequestFactory().post("/admin/login/")
+    assert authenticate(request, username="operator", password="operator-password") is not None
+
+    settings.DEBUG = False
+
+    assert authenticate(request, username="operator", password="operator-password") is None
+    client.post("/admin/login/", {"username": "operator", "password": "operator-password"})
+    assert "_auth_user_id" not in client.session
+    other = get_user_model().objects.create_user("real-staff", password="a-real-password", is_staff=True)
+    assert authenticate(request, username="real-staff", password="a-real-password") == other

@@ -10,11 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from knox.models import AuthToken
 
 from catalog import services as catalog_services
 from catalog.models import Product
+from common.auth_backend import DEMO_GROUP
 from orders import events, services
 from orders.models import CatalogEntry
 
@@ -82,6 +84,7 @@ class Command(BaseCommand):
         if created:
             user.set_password(password)
             user.save()
+        user.groups.add(Group.objects.get_or_create(name=DEMO_GROUP)[0])  # refused at login outside development
         return user
 
 
