@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from config.celery import app
+from config.probe_access import may_read_probes
 
 log = logging.getLogger(__name__)
 # A probe answers within this, whatever a dependency does: a check still running then is reported failed.
@@ -37,7 +38,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     deadline = time.monotonic() + READINESS_SECONDS
     checks = {name: _answer_by(future, deadline) for name, future in running.items()}
     ready = all(result == "ok" for result in checks.values())
-    return JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable"}
+    if may_read_probes(request):  # which dependency is down is for operators, not the public
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def _outcome(check: Callable[[], None]) -> str:

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from config.probe_access import may_read_probes
 from eventbus.observability.metrics import BusState
 
 
@@ -29,6 +30,10 @@ class ProcessFiles(MultiProcessCollector):
 
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    if not may_read_probes(request):
+        refused = HttpResponse("/metrics needs the PROBE_TOKEN as a Bearer token\n", status=401)
+        refused["WWW-Authenticate"] = "Bearer"
+        return refused
     registry = CollectorRegistry()
     ProcessFiles(registry)
     registry.register(BusState())

@@ -96,6 +96,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 # How many reverse proxies in front of the web processes append to X-Forwarded-For: the client's
 # address is the one they saw. 0 (the default): REMOTE_ADDR, and X-Forwarded-For is ignored.
+# What /metrics and /readyz's details need as a Bearer token (config/probe_access.py); unset: development only.
+PROBE_TOKEN = _setting("PROBE_TOKEN", env.str, default="")
 TRUSTED_PROXIES = _setting("TRUSTED_PROXIES", env.int, default=0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("TRUSTED_PROXIES is malformed: it counts proxies, 0 or more")

@@ -23,5 +23,8 @@ SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "test-carrier.sqlite3")
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute", "login": "100000/minute"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+PROBE_TOKEN = "tests-probe-token"
+PROBE_AUTH = {"HTTP_AUTHORIZATION": f"Bearer {PROBE_TOKEN}"}
+
 # A handler that publishes an event it did not declare fails, as in development.
 EVENTBUS_CHECK_PUBLISHES = True

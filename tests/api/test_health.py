@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.conf import settings
 
 from config.celery import app
 from tests.processes import free_port
@@ -32,14 +33,14 @@ def test_healthz_answers_without_login(client):
 
 
 def test_readyz_checks_the_database_and_the_broker(client):
-    response = client.get("/readyz")
+    response = client.get("/readyz", **settings.PROBE_AUTH)
     assert response.status_code == 200, response.json()
     assert response.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
 
 
 def test_readyz_is_503_and_says_why_when_the_broker_is_down(client, point_broker_at):
     point_broker_at(f"redis://127.0.0.1:{free_port()}/0")
-    response = client.get("/readyz")
+    response = client.get("/readyz", **settings.PROBE_AUTH)
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
