@@ -9,6 +9,7 @@ from django.db import transaction
 
 from eventbus import publish
 from eventbus.testing import wait_until
+from eventbus.topology.subscribers import subscriber as find_subscriber
 from eventbus.transport import doorbell
 from tests.busapp.events import Slow
 
@@ -44,8 +45,16 @@ def test_the_pool_dies_with_a_killed_worker_main_even_mid_handler(start_worker, 
     marker = tmp_path / "slow.pid"
     with transaction.atomic():
         publish(Slow(marker=str(marker), seconds=20), key="k")
-    doorbell.wake_relay()  # ungated: without beat, no sweep would make up for a gate left shut by an earlier test
-    wait_until(marker.exists, what="a pool process busy in a slow handler")
+    queue = find_subscriber("busapp.answer_after_preparing").queue
+
+    def busy() -> bool:
+        # Without beat there is no sweep to make up for a doorbell gate an earlier test left shut
+        # (its worker killed before opening it): wake the relay and the queue directly, ungated.
+        doorbell.wake_relay()
+        doorbell.wake_queue(queue)
+        return marker.exists()
+
+    wait_until(busy, interval=0.5, what="a pool process busy in a slow handler")
 
     os.kill(main, signal.SIGKILL)
     worker.process.wait(timeout=10)
