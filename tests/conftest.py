@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from eventbus import publish
+from eventbus.models import Delivery
 from eventbus.testing import run_pending
 from eventbus.topology.subscribers import subscribe, unsubscribe
 from orders.events import OrderCancelled
 from orders.models import Order
+from tests.busapp.events import Fanout
 from tests.busapp.handlers import audit_cancellation
 from tests.busapp.models import Switch
 from tests.processes import RedisServer, Worker, database_url, free_port
@@ -87,3 +90,12 @@ def compensated_order(audit_subscriber: str) -> Order:
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == ("cancelled", "shipping_failed")
     return order
+
+
+@pytest.fixture
+def dead_letter() -> Delivery:
+    """A delivery of busapp.Fanout to busapp.fail_until_fixed, dead with the error "boom"."""
+    publish(Fanout(n=1), key="k")
+    run_pending()
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(state=Delivery.State.DEAD, last_error="boom")
+    return Delivery.objects.get(subscriber="busapp.fail_until_fixed")

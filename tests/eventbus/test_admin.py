@@ -3,21 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from eventbus import publish
 from eventbus.models import Delivery
-from eventbus.testing import run_pending
-from tests.busapp.events import Fanout
 
 pytestmark = pytest.mark.django_db
 State = Delivery.State
-
-
-@pytest.fixture
-def dead_letter() -> Delivery:
-    publish(Fanout(n=1), key="k")
-    run_pending()
-    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(state=State.DEAD, last_error="boom")
-    return Delivery.objects.get(subscriber="busapp.fail_until_fixed")
 
 
 @pytest.mark.parametrize("page", ["outboxevent", "delivery", "deadletter"])

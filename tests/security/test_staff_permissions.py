@@ -5,23 +5,13 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from eventbus import publish
 from eventbus.models import Delivery, Subscription
 from eventbus.testing import run_pending
 from orders.models import Order
-from tests.busapp.events import Fanout
 from tests.security.conftest import ApiUser
 
 pytestmark = pytest.mark.django_db
 State = Delivery.State
-
-
-@pytest.fixture
-def dead_letter() -> Delivery:
-    publish(Fanout(n=1), key="k")
-    run_pending()
-    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(state=State.DEAD, last_error="boom")
-    return Delivery.objects.get(subscriber="busapp.fail_until_fixed")
 
 
 @pytest.fixture
