@@ -25,7 +25,7 @@ run: migrate
 	rm -rf var/prometheus
 	@echo "Admin:   http://127.0.0.1:8000/admin/  (create a login: $(BIN)/python manage.py createsuperuser)"
 	@echo "Bus:     $(BIN)/python manage.py eventbus status"
-	DEBUG=$${DEBUG:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+	DEBUG=$${DEBUG:-1} PAYMENTS_FAKE_PROVIDER_FAULTS=$${PAYMENTS_FAKE_PROVIDER_FAULTS:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -14,6 +14,9 @@ os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABA
 os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL)
 os.environ["EVENTBUS_DOORBELL_REDIS_URL"] = os.environ.get("BENCH_DOORBELL_URL", DEFAULT_DOORBELL_URL)
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault(
+    "EVENTBUS_FIELD_KEYS", "YmVuY2gtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
+)  # Fernet key of b"bench-only field key, not secret"
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import INSTALLED_APPS, VAR_DIR  # noqa: E402

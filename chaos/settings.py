@@ -14,6 +14,9 @@ os.environ["CELERY_BROKER_URL"] = os.environ["CHAOS_BROKER_URL"]
 os.environ["REDIS_URL"] = os.environ["CHAOS_CACHE_URL"]
 os.environ["EVENTBUS_DOORBELL_REDIS_URL"] = os.environ["CHAOS_DOORBELL_URL"]
 os.environ.setdefault("SECRET_KEY", "chaos-only-not-secret")
+os.environ.setdefault(
+    "EVENTBUS_FIELD_KEYS", "Y2hhb3Mtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
+)  # Fernet key of b"chaos-only field key, not secret"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("API_WRITE_RATE", "1000000/minute")
 SHORT_CLOCKS = {
@@ -35,4 +38,5 @@ DEBUG = False
 INSTALLED_APPS = [*INSTALLED_APPS, "chaos.probe"]
 CHAOS_DIR = Path(os.environ["CHAOS_DIR"])
 PAYMENTS_FAKE_PROVIDER_LEDGER = str(CHAOS_DIR / "fake-payment-provider.sqlite3")
+PAYMENTS_FAKE_PROVIDER_FAULTS = True  # the load mixes in tok_flaky
 SHIPPING_FAKE_CARRIER_LEDGER = str(CHAOS_DIR / "fake-carrier.sqlite3")

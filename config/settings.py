@@ -286,6 +286,17 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 # The bus's settings and their defaults live in eventbus.conf.BusSettings; an EVENTBUS_* variable overrides one.
 globals().update(bus_conf.environment_overrides(os.environ))
 EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, default=REDIS_URL)
+# Sensitive event fields (the card token) are sealed with these Fernet keys, newest first. The
+# development key is public, like the development SECRET_KEY: only on this machine's host names.
+DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQgb25seSwgbm90IGEgc2VjcmV0ISE="
+if "EVENTBUS_FIELD_KEYS" not in globals():
+    if not (DEBUG and not set(ALLOWED_HOSTS) - set(LOCAL_HOSTS)):
+        raise ImproperlyConfigured(
+            "Set the EVENTBUS_FIELD_KEYS environment variable (docs/security.md): generate a key with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    EVENTBUS_FIELD_KEYS = DEVELOPMENT_FIELD_KEY
+_FIELD_CIPHER = bus_conf.BusSettings(field_keys=EVENTBUS_FIELD_KEYS).field_cipher  # a bad key fails start-up
 _SWEEP_SECONDS = globals().get("EVENTBUS_SWEEP_SECONDS", bus_conf.DEFAULTS.sweep_seconds)
 
 CELERY_BEAT_SCHEDULE = {
@@ -301,6 +312,13 @@ if ORDERS_PAID_DEADLINE_ACTION not in {"compensate", "operator"}:
     raise ImproperlyConfigured("ORDERS_PAID_DEADLINE_ACTION is malformed: it is compensate or operator")
 ORDERS_CANCELLING_DEADLINE_SECONDS = _setting("ORDERS_CANCELLING_DEADLINE_SECONDS", env.float, default=600.0)
 SHIPPING_UNSERVED_COUNTRIES = _setting("SHIPPING_UNSERVED_COUNTRIES", env.list, default=["AQ"])
+# The outside world's adapters (docs/configuration.md): a dotted path to a callable of the timeout
+# every call must respect. The fakes are deterministic; their fault tokens are for development and tests.
+PAYMENTS_GATEWAY = _setting("PAYMENTS_GATEWAY", env.str, default="payments.gateway.fake_provider")
+PAYMENTS_GATEWAY_TIMEOUT_SECONDS = _setting("PAYMENTS_GATEWAY_TIMEOUT_SECONDS", env.float, default=10.0)
+PAYMENTS_FAKE_PROVIDER_FAULTS = _boolean("PAYMENTS_FAKE_PROVIDER_FAULTS", default=False)
+SHIPPING_CARRIER = _setting("SHIPPING_CARRIER", env.str, default="shipping.carrier.fake_carrier")
+SHIPPING_CARRIER_TIMEOUT_SECONDS = _setting("SHIPPING_CARRIER_TIMEOUT_SECONDS", env.float, default=10.0)
 PAYMENTS_FAKE_PROVIDER_LEDGER = _setting(
     "PAYMENTS_FAKE_PROVIDER_LEDGER", env.str, default=str(VAR_DIR / "fake-payment-provider.sqlite3")
 )

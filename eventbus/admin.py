@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from eventbus import operations
+from eventbus.kernel import sensitive
 from eventbus.models import DeadLetter, Delivery, OutboxEvent, Subscription
 
 
@@ -39,8 +43,18 @@ class OutboxEventAdmin(BusRowsAdmin):
     search_fields = ["=event_id", "=key", "=correlation_id"]
     date_hierarchy = "time"
 
+    exclude = ["data"]
+
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [name if name != "data" else "payload" for name in super().get_readonly_fields(request, obj)]
+
+    @admin.display(description="data")
+    def payload(self, row: OutboxEvent) -> str:
+        """The payload with its sealed fields masked: not even their ciphertext is shown."""
+        return format_html("<pre>{}</pre>", json.dumps(sensitive.masked(row.data), indent=2, ensure_ascii=False))
 
 
 @admin.action(description="Retry now (fresh attempts)", permissions=["change"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -51,6 +52,8 @@ class BusSettings:
     """Whether a handler that publishes an event it did not declare fails; None follows ``DEBUG``."""
     doorbell_redis_url: str = ""
     """Redis for the doorbell's per-queue gates; empty: every commit sends its Celery message."""
+    field_keys: str = ""
+    """Fernet keys sealing sensitive event fields, comma-separated, newest first; required to publish."""
 
     @property
     def backoff(self) -> Backoff:
@@ -59,6 +62,11 @@ class BusSettings:
     @property
     def checks_publishes(self) -> bool:
         return bool(django_settings.DEBUG) if self.check_publishes is None else self.check_publishes
+
+    @property
+    def field_cipher(self) -> MultiFernet:
+        """Seals with the first of ``field_keys``, opens with any of them (kernel/sensitive.py)."""
+        return cipher_of(self.field_keys)
 
 
 DEFAULTS: BusSettings = BusSettings()
@@ -77,6 +85,23 @@ def current() -> BusSettings:
         if hasattr(django_settings, PREFIX + field.name.upper())
     }
     return dataclasses.replace(DEFAULTS, **given)
+
+
+@cache
+def cipher_of(keys: str) -> MultiFernet:
+    """The cipher of comma-separated Fernet keys; a missing or malformed key is a configuration error."""
+    listed = [key.strip() for key in keys.split(",") if key.strip()]
+    if not listed:
+        raise ImproperlyConfigured(
+            f"{PREFIX}FIELD_KEYS is empty: sensitive event fields cannot be sealed. Generate a key with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    try:
+        return MultiFernet([Fernet(key) for key in listed])
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"{PREFIX}FIELD_KEYS is malformed: a key is 32 url-safe base64 bytes ({error})"
+        ) from None
 
 
 @receiver(setting_changed)

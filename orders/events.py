@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eventbus.kernel import Event, upcaster
+from eventbus.kernel import Event, SensitiveStr, upcaster
 
 Money = Decimal
 
@@ -39,8 +39,9 @@ class ShippingAddress(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
-class OrderCreated(Event, type="orders.OrderCreated", version=2):
-    """v2: each line carries its tax, and ``total`` (what is charged) includes ``tax_total``."""
+class OrderCreated(Event, type="orders.OrderCreated", version=3):
+    """v2: each line carries its tax, and ``total`` (what is charged) includes ``tax_total``.
+    v3: the card token is sealed (``SensitiveStr``): encrypted in the outbox and on the wire."""
 
     order_id: UUID
     customer_id: int
@@ -49,7 +50,7 @@ class OrderCreated(Event, type="orders.OrderCreated", version=2):
     tax_total: Money
     lines: tuple[TaxedLine, ...]
     shipping_address: ShippingAddress
-    payment_token: str
+    payment_token: SensitiveStr
     payment_due_by: datetime
 
 
@@ -58,6 +59,12 @@ def order_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 knew no tax: every line at rate 0 with no tax, and the unchanged total all net."""
     lines = [{**line, "tax_rate": "0", "tax": "0.00"} for line in data["lines"]]
     return {**data, "lines": lines, "tax_total": "0.00"}
+
+
+@upcaster("orders.OrderCreated", from_version=2)
+def order_created_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 stored the token in clear; v3 reads an unsealed value as it is."""
+    return data
 
 
 class OrderConfirmed(Event, type="orders.OrderConfirmed"):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from pydantic import SecretStr
 
 from catalog import events as catalog_events
 from eventbus import publish
@@ -103,7 +104,7 @@ def order_place(
                 tax_total=tax_total,
                 lines=tuple(taxed),
                 shipping_address=shipping_address,
-                payment_token=payment_token,
+                payment_token=SecretStr(payment_token),
                 payment_due_by=due_by,
             ),
             key=order.id,

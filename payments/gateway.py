@@ -4,10 +4,15 @@ The fake keeps its ledger in a SQLite file of its own, outside our database tran
 real provider keeps its records on its side: a handler that is rolled back and retried meets the
 charge it already made, and the idempotency key returns it instead of charging twice.
 
-Tokens: ``tok_ok`` succeeds; ``tok_declined`` is declined; ``tok_flaky`` fails transiently twice,
-then succeeds; ``tok_slow`` answers only after the order's payment deadline; any other is declined.
-An outage written in the ledger (``common.outages``, as ``make chaos`` does) makes every call
-fail as unreachable until it ends.
+Tokens: ``tok_ok`` succeeds; ``tok_declined`` is declined; any other is declined. With its faults
+on (``PAYMENTS_FAKE_PROVIDER_FAULTS``, for development and tests, off by default) two more:
+``tok_flaky`` fails transiently twice, then succeeds; ``tok_slow`` answers only after the order's
+payment deadline (a call that would wait longer than the timeout gives up as unavailable). An
+outage written in the ledger (``common.outages``, as ``make chaos`` does) makes every call fail as
+unreachable until it ends.
+
+``gateway()`` returns the adapter ``PAYMENTS_GATEWAY`` names (a callable of the timeout, in
+seconds, that every call to the provider must respect).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from common import outages
 
@@ -62,11 +68,16 @@ CREATE TABLE IF NOT EXISTS refunds (
 """
 
 
+FAULT_TOKENS = frozenset({"tok_flaky", "tok_slow"})
+
+
 class FakePaymentProvider:
     """Behaves like a provider with idempotency keys; which token does what is in the module doc."""
 
-    def __init__(self, ledger: Path) -> None:
+    def __init__(self, ledger: Path, *, faults: bool = False, timeout: float = 10.0) -> None:
         self.ledger = ledger
+        self.tokens = frozenset({"tok_ok"} | (FAULT_TOKENS if faults else set()))
+        self.timeout = timeout
 
     def charge(
         self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, pay_before: datetime
@@ -83,17 +94,23 @@ class FakePaymentProvider:
         if outcome is None:
             outcome, charge_id = self._decide(idempotency_key, token, attempts, pay_before)
         if outcome == "declined":
-            raise Declined(f"card declined (token {token})")
+            raise Declined("card declined")
         return Charge(charge_id, amount, currency)
 
     def _decide(self, idempotency_key: str, token: str, attempts: int, pay_before: datetime) -> tuple[str, str]:
-        if token not in {"tok_ok", "tok_flaky", "tok_slow"}:
+        if token not in self.tokens:
             return self._settle(idempotency_key, "declined", "")
         if token == "tok_flaky" and attempts <= 2:
             raise ProviderUnavailable(f"provider unavailable (attempt {attempts})")
         if token == "tok_slow":
-            time.sleep(max((pay_before - timezone.now()).total_seconds() + 0.5, 0))
+            self._answer_after(max((pay_before - timezone.now()).total_seconds() + 0.5, 0))
         return self._settle(idempotency_key, "succeeded", f"ch_{uuid4().hex}")
+
+    def _answer_after(self, seconds: float) -> None:
+        """Answer late, as a slow provider does; past the timeout, the caller stops waiting."""
+        time.sleep(min(seconds, self.timeout))
+        if seconds > self.timeout:
+            raise ProviderUnavailable(f"no answer within {self.timeout:g} s")
 
     def refund(self, *, charge_id: str, amount: Decimal, idempotency_key: str) -> str:
         with self._connect() as db:
@@ -133,16 +150,22 @@ class FakePaymentProvider:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.ledger, timeout=30, isolation_level=None)) as db:
+        with closing(sqlite3.connect(self.ledger, timeout=self.timeout, isolation_level=None)) as db:
             db.executescript(SCHEMA)
             outages.check(db, "the payment provider")
             yield db
 
 
-@cache
-def _provider(ledger: str) -> FakePaymentProvider:
-    return FakePaymentProvider(Path(ledger))
-
-
 def gateway() -> PaymentGateway:
-    return _provider(settings.PAYMENTS_FAKE_PROVIDER_LEDGER)
+    """The provider's adapter that ``PAYMENTS_GATEWAY`` names, with ``PAYMENTS_GATEWAY_TIMEOUT_SECONDS``."""
+    return import_string(settings.PAYMENTS_GATEWAY)(settings.PAYMENTS_GATEWAY_TIMEOUT_SECONDS)
+
+
+def fake_provider(timeout: float) -> FakePaymentProvider:
+    """The fake, on its ledger file, with its faults as ``PAYMENTS_FAKE_PROVIDER_FAULTS`` says."""
+    return _fake(settings.PAYMENTS_FAKE_PROVIDER_LEDGER, settings.PAYMENTS_FAKE_PROVIDER_FAULTS, timeout)
+
+
+@cache
+def _fake(ledger: str, faults: bool, timeout: float) -> FakePaymentProvider:
+    return FakePaymentProvider(Path(ledger), faults=faults, timeout=timeout)

@@ -16,7 +16,7 @@ def call_provider(event: orders_events.OrderCreated) -> services.ProviderAnswer 
         customer_id=event.customer_id,
         amount=event.total,
         currency=event.currency,
-        token=event.payment_token,
+        token=event.payment_token.get_secret_value(),
         pay_before=event.payment_due_by,
     )
 

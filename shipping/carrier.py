@@ -4,6 +4,9 @@ Countries in ``SHIPPING_UNSERVED_COUNTRIES`` are not served. A booking can be ca
 is dispatched. Like the fake payment provider, the fake carrier keeps its own ledger in a SQLite
 file outside our transactions and honours idempotency keys, so a retried booking books once. An
 outage written in the ledger (``common.outages``) makes every call fail as unreachable until it ends.
+
+``carrier()`` returns the adapter ``SHIPPING_CARRIER`` names (a callable of the timeout, in
+seconds, that every call to the carrier must respect).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Protocol
 from uuid import uuid4
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from common import outages
 
@@ -44,9 +48,10 @@ CREATE TABLE IF NOT EXISTS bookings (
 
 
 class FakeCarrier:
-    def __init__(self, ledger: Path, unserved: frozenset[str]) -> None:
+    def __init__(self, ledger: Path, unserved: frozenset[str], *, timeout: float = 10.0) -> None:
         self.ledger = ledger
         self.unserved = unserved
+        self.timeout = timeout
 
     def book(self, *, country: str, idempotency_key: str) -> str:
         if country in self.unserved:
@@ -93,16 +98,22 @@ class FakeCarrier:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.ledger, timeout=30, isolation_level=None)) as db:
+        with closing(sqlite3.connect(self.ledger, timeout=self.timeout, isolation_level=None)) as db:
             db.executescript(SCHEMA)
             outages.check(db, "the carrier")
             yield db
 
 
-@cache
-def _carrier(ledger: str, unserved: frozenset[str]) -> FakeCarrier:
-    return FakeCarrier(Path(ledger), unserved)
-
-
 def carrier() -> Carrier:
-    return _carrier(settings.SHIPPING_FAKE_CARRIER_LEDGER, frozenset(settings.SHIPPING_UNSERVED_COUNTRIES))
+    """The carrier's adapter that ``SHIPPING_CARRIER`` names, with ``SHIPPING_CARRIER_TIMEOUT_SECONDS``."""
+    return import_string(settings.SHIPPING_CARRIER)(settings.SHIPPING_CARRIER_TIMEOUT_SECONDS)
+
+
+def fake_carrier(timeout: float) -> FakeCarrier:
+    """The fake, on its ledger file, serving all but ``SHIPPING_UNSERVED_COUNTRIES``."""
+    return _fake(settings.SHIPPING_FAKE_CARRIER_LEDGER, frozenset(settings.SHIPPING_UNSERVED_COUNTRIES), timeout)
+
+
+@cache
+def _fake(ledger: str, unserved: frozenset[str], timeout: float) -> FakeCarrier:
+    return FakeCarrier(Path(ledger), unserved, timeout=timeout)

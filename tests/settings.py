@@ -5,6 +5,9 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault(
+    "EVENTBUS_FIELD_KEYS", "dGVzdHMtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
+)  # Fernet key of b"tests-only field key, not secret"
+os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test-prometheus")
 )
 
@@ -17,6 +20,7 @@ if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem:/
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker", polling_interval=0.02)
 
 PAYMENTS_FAKE_PROVIDER_LEDGER = str(VAR_DIR / "test-payment-provider.sqlite3")
+PAYMENTS_FAKE_PROVIDER_FAULTS = True  # tok_flaky, tok_slow
 SHIPPING_FAKE_CARRIER_LEDGER = str(VAR_DIR / "test-carrier.sqlite3")
 
 # The suite places many orders a minute; the throttle's own test sets a low rate for itself.

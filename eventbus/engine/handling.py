@@ -22,6 +22,7 @@ from eventbus.engine.time_limit import time_limit
 from eventbus.kernel.context import handling
 from eventbus.kernel.decoding import UndecodableEvent, decode
 from eventbus.kernel.errors import PermanentError, RetryAfter
+from eventbus.kernel.sensitive import FieldCipher
 from eventbus.models import Delivery
 from eventbus.observability import metrics, tracing
 from eventbus.store import Attempt, Claim, outbox
@@ -57,13 +58,17 @@ def process_claim(claim: Claim) -> Processed:
     return Processed(handled, min(retries, default=None), handed_back)
 
 
+def _field_cipher() -> FieldCipher:
+    return conf.current().field_cipher
+
+
 def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attempt:
     found = subscriber(claim.subscriber)
     if delivery is None or found is None:
         return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
     envelope = outbox.envelope_of(delivery.event)
     try:
-        event = decode(envelope, found.event_class)
+        event = decode(envelope, found.event_class, keys=_field_cipher)
     except UndecodableEvent as error:
         store.fail(delivery_id, claim.token, error=str(error), trace="", retry_at=None, duration_ms=None)
         return Attempt(delivery, "dead")

@@ -12,6 +12,7 @@ from opentelemetry import propagate
 from uuid6 import uuid7
 
 from eventbus import conf
+from eventbus.kernel import sensitive
 from eventbus.kernel.context import current_envelope, current_subscriber
 from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.errors import NotAnEvent, NotInTransaction, UndeclaredPublish
@@ -90,9 +91,14 @@ def envelope_for(
         time=time,
         correlationid=correlation_id,
         causationid=causation_id,
-        data=event.model_dump(mode="json"),
+        data=event.model_dump(mode="json", context=_sealing(event)),
         **_trace_context(),
     )
+
+
+def _sealing(event: Event) -> dict[str, Any] | None:
+    """Sensitive fields are written sealed with the newest field key; other events need no key."""
+    return sensitive.sealing(conf.current().field_cipher) if sensitive.has_sensitive_fields(type(event)) else None
 
 
 def _trace_context() -> dict[str, Any]:

@@ -7,6 +7,16 @@ from eventbus.kernel.context import current_envelope
 from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.errors import PermanentError, RetryAfter
 from eventbus.kernel.event import Event
+from eventbus.kernel.sensitive import SensitiveStr
 from eventbus.kernel.upcasting import upcaster
 
-__all__ = ["Backoff", "Envelope", "Event", "PermanentError", "RetryAfter", "current_envelope", "upcaster"]
+__all__ = [
+    "Backoff",
+    "Envelope",
+    "Event",
+    "PermanentError",
+    "RetryAfter",
+    "SensitiveStr",
+    "current_envelope",
+    "upcaster",
+]

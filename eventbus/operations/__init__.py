@@ -1,4 +1,4 @@
-"""What operators do and read: retry, discard, replay, backfill, pause, purge; the map; the schemas."""
+"""What operators do and read: retry, discard, replay, backfill, pause, purge, key rotation; the map; the schemas."""
 
 from eventbus.operations.actions import (
     backfill,
@@ -9,7 +9,19 @@ from eventbus.operations.actions import (
     replay,
     resume,
     retry,
+    rotate_field_keys,
     status,
 )
 
-__all__ = ["backfill", "dead_letters", "discard", "pause", "purge", "replay", "resume", "retry", "status"]
+__all__ = [
+    "backfill",
+    "dead_letters",
+    "discard",
+    "pause",
+    "purge",
+    "replay",
+    "resume",
+    "retry",
+    "rotate_field_keys",
+    "status",
+]

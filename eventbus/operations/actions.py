@@ -8,8 +8,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from eventbus import store
+from eventbus import conf, store
+from eventbus.kernel import catalog, sensitive
 from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store import outbox
 from eventbus.transport import doorbell
 
 State = Delivery.State
@@ -88,3 +90,9 @@ def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
             OutboxEvent.objects.filter(id__in=ids).delete()
         removed += len(ids)
     return removed
+
+
+def rotate_field_keys() -> int:
+    """Seal every stored sensitive value again with the newest field key, so older keys can be dropped."""
+    types = {cls.event_type for cls in catalog.event_classes() if sensitive.has_sensitive_fields(cls)}
+    return outbox.reseal(types, conf.current().field_cipher.rotate)

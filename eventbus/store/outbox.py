@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
 
+from eventbus.kernel import sensitive
 from eventbus.kernel.envelope import Envelope
 from eventbus.models import OutboxEvent
 
@@ -29,6 +31,17 @@ def _row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
         baggage=envelope.baggage,
         deliver_at=deliver_at,
     )
+
+
+def reseal(types: Collection[str], rotate: Callable[[bytes], bytes], *, chunk: int = 500) -> int:
+    """Seal again, with ``rotate``, the sealed values stored in rows of ``types``; the rows changed."""
+    changed = 0
+    rows = OutboxEvent.objects.filter(type__in=types).order_by("id").only("id", "data")
+    for row in rows.iterator(chunk_size=chunk):
+        data = sensitive.resealed(row.data, rotate)
+        if data != row.data:
+            changed += OutboxEvent.objects.filter(pk=row.pk).update(data=data)
+    return changed
 
 
 def envelope_of(row: OutboxEvent) -> Envelope:

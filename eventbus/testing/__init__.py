@@ -10,8 +10,9 @@ from uuid import uuid4
 
 from django.utils import timezone
 
-from eventbus import store
+from eventbus import conf, store
 from eventbus.engine.handling import process_claim
+from eventbus.kernel import sensitive
 from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.event import Event
 from eventbus.models import Delivery, OutboxEvent
@@ -24,7 +25,7 @@ class Published(list[Envelope]):
 
     def of(self, event_class: type[Event]) -> list[Event]:
         return [
-            event_class.model_validate(e.data)
+            event_class.model_validate(e.data, context=sensitive.sealing(conf.current().field_cipher))
             for e in self
             if (e.type, e.dataversion) == (event_class.event_type, event_class.event_version)
         ]

@@ -1,4 +1,5 @@
-"""OrderCreated v2 (per-line tax): v1 events already stored still run their saga, upcast on the way in."""
+"""OrderCreated v2 (per-line tax) and v3 (sealed card token): v1 and v2 events already stored still
+run their saga, upcast on the way in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
+from eventbus import conf
 from eventbus.kernel.decoding import decode
 from eventbus.models import OutboxEvent
 from eventbus.operations.schemas import schema_path
@@ -28,10 +30,27 @@ def committed_schema(name: str) -> dict:
     return json.loads((SCHEMAS / name).read_text())
 
 
+def as_v2(data: dict) -> dict:
+    """The payload the v2 publisher wrote: the card token in clear."""
+    return {**data, "payment_token": "tok_ok"}
+
+
 def as_v1(data: dict) -> dict:
-    """The payload the v1 publisher wrote: no tax anywhere."""
+    """The payload the v1 publisher wrote: no tax anywhere, the token in clear."""
     lines = [{key: value for key, value in line.items() if key not in {"tax_rate", "tax"}} for line in data["lines"]]
-    return {**{key: value for key, value in data.items() if key != "tax_total"}, "lines": lines}
+    return {**{key: value for key, value in as_v2(data).items() if key != "tax_total"}, "lines": lines}
+
+
+def test_a_v2_order_created_with_its_token_in_clear_still_charges():
+    order = place_order()
+    row = OutboxEvent.objects.get(type="orders.OrderCreated", key=str(order.id))
+    v2 = as_v2(row.data)
+    jsonschema.validate(v2, committed_schema("OrderCreated.v2.json"))
+    OutboxEvent.objects.filter(pk=row.pk).update(version=2, data=v2)
+
+    run_pending()
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
 
 
 def test_a_v1_order_created_left_in_the_outbox_still_runs_its_saga():
@@ -51,10 +70,11 @@ def test_a_v1_payload_reaches_handlers_as_v2_without_tax():
     order = place_order()
     row = OutboxEvent.objects.get(type="orders.OrderCreated", key=str(order.id))
     row.version, row.data = 1, as_v1(row.data)
-    event = decode(envelope_of(row), events.OrderCreated)
+    event = decode(envelope_of(row), events.OrderCreated, keys=lambda: conf.current().field_cipher)
     assert isinstance(event, events.OrderCreated)
     assert (event.total, event.tax_total) == (Decimal("19.80"), Decimal(0))
     assert [(line.tax_rate, line.tax) for line in event.lines] == [(Decimal(0), Decimal(0))]
+    assert event.payment_token.get_secret_value() == "tok_ok"
 
 
 def test_v2_carries_each_lines_tax_and_charges_net_plus_tax():
@@ -65,8 +85,8 @@ def test_v2_carries_each_lines_tax_and_charges_net_plus_tax():
     answer = alice.place(order_body(lines=lines)).json()
     assert (answer["total"], answer["tax_total"]) == ("28.29", "2.52")
     row = OutboxEvent.objects.get(type="orders.OrderCreated")
-    assert row.version == 2
-    jsonschema.validate(row.data, committed_schema("OrderCreated.v2.json"))
+    assert row.version == 3
+    jsonschema.validate(row.data, committed_schema("OrderCreated.v3.json"))
     assert [line["tax"] for line in row.data["lines"]] == ["1.39", "1.13"]
     run_pending()
     assert Payment.objects.get().amount == Decimal("28.29")

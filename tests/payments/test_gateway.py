@@ -12,7 +12,7 @@ from payments.gateway import Declined, FakePaymentProvider, ProviderUnavailable
 
 @pytest.fixture
 def provider(tmp_path) -> FakePaymentProvider:
-    return FakePaymentProvider(tmp_path / "ledger.sqlite3")
+    return FakePaymentProvider(tmp_path / "ledger.sqlite3", faults=True)
 
 
 def charge(provider: FakePaymentProvider, token: str, key: str = "k", **extra):

@@ -38,8 +38,8 @@ PATHS = [
     ("unserved country: refunded, cancelled (shipping_failed)", "tok_ok", "AQ", False),
     ("customer cancels at once: cancelled (customer_cancelled)", "tok_ok", "NL", True),
 ]
-# tok_slow (cancelled at the payment deadline, then refunded) is left out: its fake provider holds a
-# worker for the whole deadline (15 minutes by default), which would stall the embedded SQLite demo.
+# tok_slow (cancelled at the payment deadline, then refunded) is left out: its fake provider answers only
+# after the deadline (15 minutes by default), holding a worker for each attempt's whole timeout meanwhile.
 
 
 class Command(BaseCommand):

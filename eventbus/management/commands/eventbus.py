@@ -1,4 +1,4 @@
-"""manage.py eventbus status | dlq list|retry|discard | replay | pause | resume | purge | graph | schemas."""
+"""manage.py eventbus status | dlq | replay | pause | resume | purge | rotate-keys | graph | schemas."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def duration(text: str) -> timedelta:
 class Command(BaseCommand):
     help = (
         "Operate the event bus: status, dead letters, replay and backfill, pause and resume a subscriber, "
-        "purge, the choreography map, event schemas."
+        "purge, rotate field keys, the choreography map, event schemas."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -64,6 +64,7 @@ class Command(BaseCommand):
         resume.add_argument("subscriber")
         purge = actions.add_parser("purge", help="delete finished events older than a duration")
         purge.add_argument("--older-than", required=True, type=duration, help="e.g. 7d, 12h")
+        actions.add_parser("rotate-keys", help="seal stored sensitive fields again with the newest field key")
         draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
         draw.add_argument("--format", choices=["mermaid", "markdown"], default="mermaid")
         schema = actions.add_parser("schemas", help="published events' JSON Schemas beside their contexts")
@@ -72,7 +73,7 @@ class Command(BaseCommand):
         mode.add_argument("--check", action="store_true", help="fail when a model and its schema disagree")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        getattr(self, f"_{options['action'].replace('-', '_')}")(options)
 
     def _status(self, options: dict[str, Any]) -> None:
         now = timezone.now()
@@ -135,6 +136,10 @@ class Command(BaseCommand):
     def _purge(self, options: dict[str, Any]) -> None:
         removed = operations.purge(options["older_than"])
         self.stdout.write(f"purged {removed} finished events")
+
+    def _rotate_keys(self, options: dict[str, Any]) -> None:
+        changed = operations.rotate_field_keys()
+        self.stdout.write(f"sealed again with the newest field key: {changed} outbox rows")
 
     def _graph(self, options: dict[str, Any]) -> None:
         render = graph.mermaid if options["format"] == "mermaid" else graph.markdown
