@@ -44,7 +44,7 @@ def _documented(default: object) -> str:
     if default is None:
         return "DEBUG"
     if default == "":
-        return "REDIS_URL"
+        return "empty"
     if isinstance(default, float) and default.is_integer():
         return f"`{int(default)}`"
     return f"`{default}`"
