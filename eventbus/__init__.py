@@ -6,9 +6,11 @@ The public API, the only part of the bus a context imports:
   ``eventbus.kernel``, which is what an ``events`` module uses;
 - to react (``handlers.py``): ``subscribe``, ``Backoff``, ``current_envelope``, and what a handler
   may raise: ``PermanentError``, ``RetryAfter``;
-- in services: ``publish``; in reads: ``timeline`` (a saga's story) and ``TimelineEvent``.
+- in services: ``publish``; in reads: ``timeline`` (a saga's story) and ``TimelineEvent``;
+- for an operator's action a context carries out (an operator's cancellation): ``audit`` and
+  ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
-``publish`` and ``timeline`` need Django's database, so they are loaded on first use; everything
+``publish``, ``timeline`` and ``audit`` need Django's database, so they are loaded on first use; everything
 else imports without Django.
 """
 
@@ -19,15 +21,19 @@ from eventbus.topology import subscribe
 
 if TYPE_CHECKING:
     from eventbus.engine.publishing import publish
+    from eventbus.operations.actions import record as audit
     from eventbus.store.history import TimelineEvent, timeline
+    from eventbus.store.operating import Operator
 
 __all__ = [
     "Backoff",
     "Envelope",
     "Event",
+    "Operator",
     "PermanentError",
     "RetryAfter",
     "TimelineEvent",
+    "audit",
     "current_envelope",
     "publish",
     "subscribe",
@@ -41,6 +47,14 @@ def __getattr__(name: str) -> Any:
         from eventbus.engine.publishing import publish
 
         return publish
+    if name == "audit":
+        from eventbus.operations.actions import record
+
+        return record
+    if name == "Operator":
+        from eventbus.store.operating import Operator
+
+        return Operator
     if name in ("timeline", "TimelineEvent"):
         from eventbus.store import history
 

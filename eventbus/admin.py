@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from eventbus import operations
 from eventbus.kernel import sensitive
-from eventbus.models import DeadLetter, Delivery, OutboxEvent, Subscription
+from eventbus.models import DeadLetter, Delivery, OperatorAction, OutboxEvent, Subscription
 
 
 class BusRowsAdmin(admin.ModelAdmin):
@@ -57,34 +57,38 @@ class OutboxEventAdmin(BusRowsAdmin):
         return format_html("<pre>{}</pre>", json.dumps(sensitive.masked(row.data), indent=2, ensure_ascii=False))
 
 
+def _operator(request: HttpRequest, *, reason: str = "") -> operations.Operator:
+    return operations.Operator(request.user.get_username(), via="admin", reason=reason)
+
+
 @admin.action(description="Retry now (fresh attempts)", permissions=["change"])
 def retry_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.retry(queryset)
+    count = operations.retry(queryset, by=_operator(request))
     modeladmin.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
 
 
 @admin.action(description="Discard (give up)", permissions=["change"])
 def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.discard(queryset)
+    count = operations.discard(queryset, by=_operator(request))
     modeladmin.message_user(request, f"{count} dead letter(s) discarded.", messages.SUCCESS)
 
 
 @admin.action(description="Run again (replay: the handler runs once more)", permissions=["change"])
 def replay_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.replay(queryset)
+    count = operations.replay(queryset, by=_operator(request))
     modeladmin.message_user(request, f"{count} finished delivery(ies) queued again.", messages.SUCCESS)
 
 
 @admin.action(description="Pause (deliveries wait and spend no attempts)", permissions=["change"])
 def pause_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
-    reason = f"paused in admin by {request.user}"
-    count = sum(operations.pause(row.id, reason=reason) for row in queryset.filter(paused_at__isnull=True))
+    by = _operator(request, reason=f"paused in admin by {request.user}")
+    count = sum(operations.pause(row.id, by=by) for row in queryset.filter(paused_at__isnull=True))
     modeladmin.message_user(request, f"{count} subscriber(s) paused.", messages.SUCCESS)
 
 
 @admin.action(description="Resume", permissions=["change"])
 def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
-    count = sum(operations.resume(row.id) for row in queryset.filter(paused_at__isnull=False))
+    count = sum(operations.resume(row.id, by=_operator(request)) for row in queryset.filter(paused_at__isnull=False))
     modeladmin.message_user(request, f"{count} subscriber(s) resumed.", messages.SUCCESS)
 
 
@@ -141,10 +145,10 @@ class DeliveryAdmin(BusRowsAdmin):
             raise PermissionDenied
         deliveries = Delivery.objects.filter(id=delivery_id)
         if verb == "retry":
-            done = operations.retry(deliveries)
+            done = operations.retry(deliveries, by=_operator(request))
             message = f"Delivery {delivery_id} queued again." if done else f"Delivery {delivery_id} is not dead."
         else:
-            done = operations.discard(deliveries)
+            done = operations.discard(deliveries, by=_operator(request))
             message = f"Delivery {delivery_id} discarded." if done else f"Delivery {delivery_id} is not dead."
         self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
         back = request.POST.get("next", "")
@@ -170,3 +174,16 @@ class DeadLetterAdmin(DeliveryAdmin):
     def get_urls(self) -> list[URLPattern]:
         # The retry and discard buttons live on the deliveries page alone.
         return admin.ModelAdmin.get_urls(self)
+
+
+@admin.register(OperatorAction)
+class OperatorActionAdmin(BusRowsAdmin):
+    """The audit trail, read-only for everyone: no action changes or deletes a record."""
+
+    list_display = ["at", "operator", "via", "action", "target", "count", "reason"]
+    list_filter = ["action", "via", "operator"]
+    search_fields = ["operator", "target", "reason"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

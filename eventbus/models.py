@@ -138,3 +138,24 @@ class DeadLetter(Delivery):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+class OperatorAction(models.Model):
+    """The audit trail: every retry, discard, replay, backfill, pause, resume, purge and key rotation an
+    operator made, from the admin, the command line or the API, and what contexts record (an operator's
+    cancellation): who, when, through which door, what, on what, and why. Never changed nor deleted."""
+
+    at = models.DateTimeField(db_index=True)
+    operator = models.CharField(max_length=150, help_text="A user name; cli:<system user> from the command line.")
+    via = models.CharField(max_length=16, help_text="admin, cli or api")
+    action = models.CharField(max_length=64)
+    target = models.TextField(help_text="What it acted on: delivery ids, a subscriber, an order.")
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="How many rows it changed.")
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "operator action"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.operator} {self.action} {self.target}"

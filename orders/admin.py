@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from common.admin import ReadOnlyAdmin
+from eventbus import Operator
 
 from . import selectors, services
 from .models import CatalogEntry, Order, OrderLine
@@ -32,9 +33,10 @@ class OrderLineInline(admin.TabularInline):
 @admin.action(description="Ask to cancel (recorded as yours)", permissions=["cancel"])
 def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
     asked, refused = 0, []
+    operator = Operator(request.user.get_username(), via="admin")
     for order in queryset:
         try:
-            services.order_cancel(order_id=order.id, operator=request.user.get_username())
+            services.order_cancel(order_id=order.id, operator=operator)
             asked += 1
         except services.OrderCannotBeCancelled as error:
             refused.append(f"{order.id} ({error.reason})")

@@ -79,6 +79,16 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CancelRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=500,
+        help_text="Staff cancelling a customer's order: why, kept in the audit trail",
+    )
+
+
 class CancellationSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField(source="cancel_requested_at", allow_null=True)
     requested_reason = serializers.CharField(source="cancel_requested_reason")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pydantic import SecretStr
 
 from catalog import events as catalog_events
-from eventbus import publish
+from eventbus import Operator, audit, publish
 
 from . import events
 from .models import CatalogEntry, Order, OrderLine, PaymentNews, ShipmentNews
@@ -164,10 +164,10 @@ def _taxed(line: events.OrderLine) -> events.TaxedLine:
     return events.TaxedLine(**line.model_dump(), tax=tax)
 
 
-def order_cancel(*, order_id: UUID, operator: str = "") -> Order:
-    """The customer (or, with ``operator`` set to their username, staff) asks to cancel; refused at
-    once if we know the parcel left or it is cancelled. An operator's request is recorded as
-    ``operator_cancelled`` with their name, never as the customer's.
+def order_cancel(*, order_id: UUID, operator: Operator | None = None) -> Order:
+    """The customer (or an ``operator``: staff) asks to cancel; refused at once if we know the parcel
+    left or it is cancelled. An operator's request is recorded as ``operator_cancelled`` with their
+    name, never as the customer's, and joins the audit trail with their reason.
 
     Shipping is the one that knows whether the parcel can still be stopped, so the order is
     cancelled when shipping answers (ShipmentCancelled), or the request is refused then.
@@ -178,7 +178,11 @@ def order_cancel(*, order_id: UUID, operator: str = "") -> Order:
             raise OrderCannotBeCancelled("already_dispatched")
         if order.status == Status.CANCELLED:
             raise OrderCannotBeCancelled("already_cancelled")
-        _request_cancel(order, "operator_cancelled" if operator else "customer_cancelled", by=operator)
+        if operator is None:
+            _request_cancel(order, "customer_cancelled")
+        else:
+            _request_cancel(order, "operator_cancelled", by=operator.name)
+            audit(operator, "cancel order", f"order {order.id}")
     return order
 
 

@@ -25,10 +25,11 @@ from rest_framework.throttling import BaseThrottle
 from common.api import READ_ERRORS, Problem, field_errors, problem, signed_in
 from common.parsers import JSONParser
 from common.throttling import ScopedRateThrottle
+from eventbus import Operator
 
 from . import idempotency, selectors, services
 from .models import Order
-from .serializers import OrderDetailSerializer, OrderPlacementSerializer, OrderSerializer
+from .serializers import CancelRequestSerializer, OrderDetailSerializer, OrderPlacementSerializer, OrderSerializer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 WRITE_ACTIONS = {"create", "cancel"}
@@ -143,21 +144,23 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         description="202: the request is on its way to shipping, which alone knows whether the parcel can "
         "still be stopped; the order's `cancellation` then shows the outcome. 409: too late. Staff "
         "cancelling another customer's order need `orders.cancel_order` (else 403); it is recorded as "
-        "`operator_cancelled`, with their username.",
-        request=None,
+        "`operator_cancelled`, with their username, and joins the audit trail with the `reason` given.",
+        request=CancelRequestSerializer,
         responses={202: OrderSerializer, 409: Refusal, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         order = self.get_object()
         user = signed_in(request)
-        operator = ""
+        asked = CancelRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        operator = None
         if order.customer_id != user.pk:  # staff who may see it; cancelling it is a permission of its own
             if not user.has_perm("orders.cancel_order"):
                 return problem(
                     status.HTTP_403_FORBIDDEN, "Cancelling another customer's order needs orders.cancel_order."
                 )
-            operator = user.get_username()
+            operator = Operator(user.get_username(), via="api", reason=asked.validated_data["reason"])
         try:
             order = services.order_cancel(order_id=order.id, operator=operator)
         except services.OrderCannotBeCancelled as refused:

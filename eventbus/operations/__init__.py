@@ -6,19 +6,23 @@ from eventbus.operations.actions import (
     discard,
     pause,
     purge,
+    record,
     replay,
     resume,
     retry,
     rotate_field_keys,
     status,
 )
+from eventbus.store import Operator
 
 __all__ = [
+    "Operator",
     "backfill",
     "dead_letters",
     "discard",
     "pause",
     "purge",
+    "record",
     "replay",
     "resume",
     "retry",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from eventbus import conf, store
 from eventbus.kernel import catalog, sensitive
 from eventbus.models import Delivery, OutboxEvent, Subscription
-from eventbus.store import outbox
+from eventbus.store import Operator, outbox
 from eventbus.transport import doorbell
 
 State = Delivery.State
@@ -26,48 +26,72 @@ def dead_letters() -> QuerySet[Delivery]:
     return store.dead_letters()
 
 
-def retry(deliveries: QuerySet[Delivery]) -> int:
+def retry(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
     with transaction.atomic():
-        count = store.retry(deliveries, now=timezone.now())
+        now = timezone.now()
+        ids = store.retry(deliveries, now=now)
+        store.audit(by, "retry", _listed(ids), count=len(ids), now=now)
         transaction.on_commit(_wake_due_queues, robust=True)
-    return count
+    return len(ids)
 
 
-def discard(deliveries: QuerySet[Delivery]) -> int:
+def discard(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
-    return store.discard(deliveries, now=timezone.now())
+    with transaction.atomic():
+        now = timezone.now()
+        ids = store.discard(deliveries, now=now)
+        store.audit(by, "discard", _listed(ids), count=len(ids), now=now)
+    return len(ids)
 
 
-def replay(deliveries: QuerySet[Delivery]) -> int:
+def replay(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Run finished deliveries again (the handler runs once more: contexts' services are idempotent)."""
     with transaction.atomic():
-        count = store.replay(deliveries, now=timezone.now())
+        now = timezone.now()
+        ids = store.replay(deliveries, now=now)
+        store.audit(by, "replay", _listed(ids), count=len(ids), now=now)
         transaction.on_commit(_wake_due_queues, robust=True)
-    return count
+    return len(ids)
 
 
-def backfill(subscriber: str, *, since: datetime) -> int:
+def backfill(subscriber: str, *, since: datetime, by: Operator) -> int:
     """Deliver to ``subscriber`` the events of its type published since ``since`` that it never got."""
     subscription = Subscription.objects.filter(id=subscriber, retired_at__isnull=True).first()
     if subscription is None:
         raise LookupError(f"no active subscriber {subscriber!r} in the topology (run migrate after deploying it)")
     with transaction.atomic():
-        count = store.backfill(subscription, since=since, now=timezone.now())
+        now = timezone.now()
+        count = store.backfill(subscription, since=since, now=now)
+        store.audit(by, "backfill", f"subscriber {subscriber}, events since {since.isoformat()}", count=count, now=now)
         transaction.on_commit(_wake_due_queues, robust=True)
     return count
 
 
-def pause(subscriber: str, *, reason: str = "") -> bool:
+def pause(subscriber: str, *, by: Operator) -> bool:
     """Stop handing out ``subscriber``'s deliveries: they wait, and spend no attempts, until resumed."""
-    return bool(store.pause(subscriber, reason=reason, now=timezone.now()))
-
-
-def resume(subscriber: str) -> bool:
     with transaction.atomic():
+        now = timezone.now()
+        found = bool(store.pause(subscriber, reason=by.reason, now=now))
+        if found:
+            store.audit(by, "pause", f"subscriber {subscriber}", count=None, now=now)
+    return found
+
+
+def resume(subscriber: str, *, by: Operator) -> bool:
+    with transaction.atomic():
+        now = timezone.now()
         found = bool(store.resume(subscriber))
+        if found:
+            store.audit(by, "resume", f"subscriber {subscriber}", count=None, now=now)
         transaction.on_commit(_wake_due_queues, robust=True)
     return found
+
+
+def record(by: Operator, action: str, target: str) -> None:
+    """Add a context's own operator action to the audit trail (e.g. an operator's cancellation),
+    inside the caller's transaction."""
+    store.audit(by, action, target, count=None, now=timezone.now())
 
 
 def _wake_due_queues() -> None:
@@ -75,7 +99,7 @@ def _wake_due_queues() -> None:
         doorbell.wake_queue(queue)
 
 
-def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
+def purge(older_than: timedelta, *, by: Operator, chunk: int = 5000) -> int:
     """Delete events older than ``older_than`` whose deliveries are all finished (done or discarded)."""
     cutoff = timezone.now() - older_than
     finished = (
@@ -89,10 +113,23 @@ def purge(older_than: timedelta, *, chunk: int = 5000) -> int:
             Delivery.objects.filter(event_id__in=ids).delete()
             OutboxEvent.objects.filter(id__in=ids).delete()
         removed += len(ids)
+    with transaction.atomic():
+        store.audit(by, "purge", f"finished events before {cutoff.isoformat()}", count=removed, now=timezone.now())
     return removed
 
 
-def rotate_field_keys() -> int:
+def rotate_field_keys(*, by: Operator) -> int:
     """Seal every stored sensitive value again with the newest field key, so older keys can be dropped."""
     types = {cls.event_type for cls in catalog.event_classes() if sensitive.has_sensitive_fields(cls)}
-    return outbox.reseal(types, conf.current().field_cipher.rotate)
+    changed = outbox.reseal(types, conf.current().field_cipher.rotate)
+    with transaction.atomic():
+        store.audit(
+            by, "rotate field keys", f"outbox rows of {', '.join(sorted(types))}", count=changed, now=timezone.now()
+        )
+    return changed
+
+
+def _listed(ids: list[int], *, shown: int = 100) -> str:
+    """Delivery ids for the audit trail; past ``shown`` of them, how many more."""
+    text = "deliveries " + ", ".join(str(i) for i in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")

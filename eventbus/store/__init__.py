@@ -32,7 +32,7 @@ from eventbus.store.delivering import (
     release_expired_leases,
     start_handling,
 )
-from eventbus.store.operating import backfill, dead_letters, discard, pause, replay, resume, retry
+from eventbus.store.operating import Operator, audit, backfill, dead_letters, discard, pause, replay, resume, retry
 from eventbus.store.waiting import (
     BLOCKING_STATES,
     OPEN_STATES,
@@ -50,8 +50,10 @@ __all__ = [
     "Attempt",
     "Backlog",
     "Claim",
+    "Operator",
     "Relayed",
     "State",
+    "audit",
     "backfill",
     "backlog",
     "claim",

@@ -1,13 +1,15 @@
-"""Operators' state changes: retry, discard, replay, backfill, pause, resume."""
+"""Operators' state changes: retry, discard, replay, backfill, pause, resume; and their audit trail."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 
-from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.models import Delivery, OperatorAction, OutboxEvent, Subscription
 from eventbus.store.delivering import new_delivery
 from eventbus.store.waiting import State
 
@@ -16,21 +18,51 @@ def dead_letters() -> QuerySet[Delivery]:
     return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
 
 
-def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
-    return deliveries.filter(state__in=[State.DEAD, State.DISCARDED]).update(
-        state=State.PENDING, attempts=0, available_at=now, finished_at=None, claim_token=None
+@dataclass(frozen=True)
+class Operator:
+    """Who acts, through which door (``admin``, ``cli``, ``api``), and why: what the audit trail keeps."""
+
+    name: str
+    via: str
+    reason: str = ""
+
+
+def audit(operator: Operator, action: str, target: str, *, count: int | None, now: datetime) -> None:
+    """Record an operator's action, in the transaction of the change it made."""
+    OperatorAction.objects.create(
+        at=now,
+        operator=operator.name,
+        via=operator.via,
+        action=action,
+        target=target,
+        count=count,
+        reason=operator.reason,
     )
 
 
-def discard(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
-    return deliveries.filter(state=State.DEAD).update(state=State.DISCARDED, finished_at=now)
+def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> list[int]:
+    """Give dead (or discarded) deliveries a fresh set of attempts, due now; the ids changed."""
+    return _change(
+        deliveries,
+        [State.DEAD, State.DISCARDED],
+        state=State.PENDING,
+        attempts=0,
+        available_at=now,
+        finished_at=None,
+        claim_token=None,
+    )
 
 
-def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
-    """Run finished deliveries again, with fresh attempts; open ones are left as they are."""
-    return deliveries.filter(state__in=[State.DONE, State.DEAD, State.DISCARDED]).update(
+def discard(deliveries: QuerySet[Delivery], *, now: datetime) -> list[int]:
+    """Give up on dead deliveries for good (this unblocks later ones of an ordered key); the ids changed."""
+    return _change(deliveries, [State.DEAD], state=State.DISCARDED, finished_at=now)
+
+
+def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> list[int]:
+    """Run finished deliveries again, with fresh attempts; open ones are left as they are. The ids changed."""
+    return _change(
+        deliveries,
+        [State.DONE, State.DEAD, State.DISCARDED],
         state=State.PENDING,
         attempts=0,
         available_at=now,
@@ -39,6 +71,13 @@ def replay(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
         last_error="",
         last_traceback="",
     )
+
+
+def _change(deliveries: QuerySet[Delivery], states: list[State], **changes: Any) -> list[int]:
+    """Update those of ``deliveries`` in ``states`` (locked first, so the ids are exactly those changed)."""
+    ids = list(deliveries.filter(state__in=states).select_for_update().values_list("id", flat=True))
+    Delivery.objects.filter(id__in=ids).update(**changes)
+    return ids
 
 
 def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> int:

@@ -68,7 +68,7 @@ def test_a_dead_letter_parks_its_key_until_discarded():
     head.state = State.DEAD
     head.save()
     assert claimed_numbers(claim(100)) == [("b", 0)]
-    operations.discard(Delivery.objects.filter(id=head.id))
+    operations.discard(Delivery.objects.filter(id=head.id), by=operations.Operator("tests", via="cli"))
     assert claimed_numbers(claim(100)) == [("a", 1)]
 
 

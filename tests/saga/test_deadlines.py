@@ -17,6 +17,7 @@ from shipping.models import Shipment
 from tests.saga.factories import place_order
 
 pytestmark = pytest.mark.django_db
+OPERATOR = operations.Operator("tests", via="cli", reason="the carrier is down")
 Status = Order.Status
 
 
@@ -74,14 +75,14 @@ def test_the_operator_way_out_stalls_a_paid_order_and_a_booking_later_clears_it(
 def test_a_cancellation_shipping_never_answers_is_handed_to_an_operator(settings):
     order = place_order()
     run_pending()
-    operations.pause("shipping.answer_cancellation_request", reason="shipping is down")
+    operations.pause("shipping.answer_cancellation_request", by=OPERATOR)
     orders_services.order_cancel(order_id=order.id)
     run_pending(now=after(settings.ORDERS_CANCELLING_DEADLINE_SECONDS))
 
     order.refresh_from_db()
     assert (order.status, order.stalled_reason) == (Status.CONFIRMED, "cancellation_unanswered")
 
-    operations.resume("shipping.answer_cancellation_request")
+    operations.resume("shipping.answer_cancellation_request", by=OPERATOR)
     run_pending(now=after(settings.ORDERS_CANCELLING_DEADLINE_SECONDS))
     order.refresh_from_db()
     assert (order.status, order.cancel_reason, order.stalled_at) == (Status.CANCELLED, "customer_cancelled", None)
@@ -98,8 +99,8 @@ def test_a_deadline_that_finds_the_saga_moved_on_does_nothing(settings):
 def test_other_news_leaves_an_unanswered_cancellation_stalled(settings):
     """A late payment moves the order on, but shipping has still not answered: the operator must know."""
     order = place_order(token="tok_declined")
-    operations.pause("payments.charge_order", reason="provider down")  # no payment news yet
-    operations.pause("shipping.answer_cancellation_request", reason="shipping is down")
+    operations.pause("payments.charge_order", by=OPERATOR)  # no payment news yet
+    operations.pause("shipping.answer_cancellation_request", by=OPERATOR)
     run_pending(now=after(settings.ORDERS_PAYMENT_DEADLINE_SECONDS + settings.ORDERS_CANCELLING_DEADLINE_SECONDS))
     order.refresh_from_db()
     assert (order.status, order.stalled_reason) == (Status.PENDING, "cancellation_unanswered")

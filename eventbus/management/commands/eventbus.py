@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from argparse import ArgumentParser
 from datetime import datetime, timedelta
@@ -59,18 +60,20 @@ class Command(BaseCommand):
         replay.add_argument("--delivery", action="append", default=[], type=int, help="a delivery id to run again")
         pause = actions.add_parser("pause", help="hold a subscriber's deliveries (they spend no attempts)")
         pause.add_argument("subscriber")
-        pause.add_argument("--reason", default="", help="shown in status and admin")
         resume = actions.add_parser("resume", help="hand a paused subscriber's deliveries out again")
         resume.add_argument("subscriber")
         purge = actions.add_parser("purge", help="delete finished events older than a duration")
         purge.add_argument("--older-than", required=True, type=duration, help="e.g. 7d, 12h")
-        actions.add_parser("rotate-keys", help="seal stored sensitive fields again with the newest field key")
+        rotate = actions.add_parser("rotate-keys", help="seal stored sensitive fields again with the newest field key")
         draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
         draw.add_argument("--format", choices=["mermaid", "markdown"], default="mermaid")
         schema = actions.add_parser("schemas", help="published events' JSON Schemas beside their contexts")
         mode = schema.add_mutually_exclusive_group(required=True)
         mode.add_argument("--write", action="store_true", help="write the current schemas")
         mode.add_argument("--check", action="store_true", help="fail when a model and its schema disagree")
+        for acting in (dlq, replay, pause, resume, purge, rotate):
+            acting.add_argument("--reason", default="", help="why: kept in the audit trail (and shown for a pause)")
+            acting.add_argument("--operator", default="", help="who, when not the system user: kept in the audit trail")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action'].replace('-', '_')}")(options)
@@ -103,13 +106,14 @@ class Command(BaseCommand):
             raise CommandError(f"dlq {options['verb']} needs delivery ids or --all")
         if options["ids"]:
             letters = letters.filter(id__in=options["ids"])
-        changed = operations.retry(letters) if options["verb"] == "retry" else operations.discard(letters)
+        act = operations.retry if options["verb"] == "retry" else operations.discard
+        changed = act(letters, by=_operator(options))
         self.stdout.write(f"{options['verb']}: {changed} deliver{'y' if changed == 1 else 'ies'}")
 
     def _replay(self, options: dict[str, Any]) -> None:
         if options["subscriber"] and options["since"]:
             try:
-                created = operations.backfill(options["subscriber"], since=options["since"])
+                created = operations.backfill(options["subscriber"], since=options["since"], by=_operator(options))
             except LookupError as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(f"backfilled {created} deliveries to {options['subscriber']}")
@@ -121,24 +125,24 @@ class Command(BaseCommand):
         )
         if options["subscriber"]:
             chosen = chosen.filter(subscriber=options["subscriber"])
-        self.stdout.write(f"replaying {operations.replay(chosen)} deliveries")
+        self.stdout.write(f"replaying {operations.replay(chosen, by=_operator(options))} deliveries")
 
     def _pause(self, options: dict[str, Any]) -> None:
-        if not operations.pause(options["subscriber"], reason=options["reason"]):
+        if not operations.pause(options["subscriber"], by=_operator(options)):
             raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
         self.stdout.write(f"paused {options['subscriber']}")
 
     def _resume(self, options: dict[str, Any]) -> None:
-        if not operations.resume(options["subscriber"]):
+        if not operations.resume(options["subscriber"], by=_operator(options)):
             raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
         self.stdout.write(f"resumed {options['subscriber']}")
 
     def _purge(self, options: dict[str, Any]) -> None:
-        removed = operations.purge(options["older_than"])
+        removed = operations.purge(options["older_than"], by=_operator(options))
         self.stdout.write(f"purged {removed} finished events")
 
     def _rotate_keys(self, options: dict[str, Any]) -> None:
-        changed = operations.rotate_field_keys()
+        changed = operations.rotate_field_keys(by=_operator(options))
         self.stdout.write(f"sealed again with the newest field key: {changed} outbox rows")
 
     def _graph(self, options: dict[str, Any]) -> None:
@@ -156,6 +160,13 @@ class Command(BaseCommand):
         if findings:
             raise CommandError(f"{len(findings)} event schema problem(s)")
         self.stdout.write(f"{len(schemas.published_events())} event schemas match their models")
+
+
+def _operator(options: dict[str, Any]) -> operations.Operator:
+    """Who acts from the command line: the system user, and the name they give with --operator."""
+    system_user = f"cli:{getpass.getuser()}"
+    name = f"{options['operator']} ({system_user})" if options["operator"] else system_user
+    return operations.Operator(name, via="cli", reason=options["reason"])
 
 
 def _notes() -> dict[str, str]:
