@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
+from django.db import models
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
+
+from eventbus import TimelineEvent
 
 from . import events, services
 from .models import CatalogEntry, Order, OrderLine
@@ -120,15 +126,52 @@ class DeliveryStepSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class TimelineEventSerializer(serializers.Serializer):
+class StepStatus(models.TextChoices):
+    """Where a step of the saga stands, in a customer's terms."""
+
+    SCHEDULED = "scheduled"  # a deadline, not yet due
+    IN_PROGRESS = "in_progress"  # being handled, or retried after a passing failure
+    DELAYED = "delayed"  # stopped on our side; an operator has been told
+    DONE = "done"
+
+
+def step_status(event: TimelineEvent, now: datetime) -> StepStatus:
+    states = {delivery.state for delivery in event.deliveries}
+    if event.dispatched_at is None and event.deliver_at > now:
+        return StepStatus.SCHEDULED
+    if "dead" in states:
+        return StepStatus.DELAYED
+    if event.dispatched_at is None or states & {"pending", "running"}:
+        return StepStatus.IN_PROGRESS
+    return StepStatus.DONE
+
+
+class TimelineStepSerializer(serializers.Serializer):
+    """A step of the saga as its customer sees it: what happened and where it stands, no internals."""
+
     id = serializers.UUIDField()
-    type = serializers.CharField()
-    version = serializers.IntegerField()
+    type = serializers.CharField(help_text="The event, e.g. payments.PaymentSucceeded")
+    step = serializers.SerializerMethodField(help_text="The event in words, e.g. Payment succeeded")
+    status = serializers.SerializerMethodField()
     time = serializers.DateTimeField()
     deliver_at = serializers.DateTimeField()
     causation_id = serializers.UUIDField(allow_null=True)
     depth = serializers.IntegerField(help_text="How many causes lead back to the saga's first event")
-    deliveries = DeliveryStepSerializer(many=True)
+
+    def get_step(self, event: TimelineEvent) -> str:
+        words = re.sub(r"(?<!^)(?=[A-Z])", " ", event.type.rsplit(".", 1)[-1])
+        return words[:1] + words[1:].lower()
+
+    @extend_schema_field(serializers.ChoiceField(choices=StepStatus.choices))
+    def get_status(self, event: TimelineEvent) -> str:
+        return step_status(event, self.context["now"]).value
+
+
+class TimelineEventSerializer(TimelineStepSerializer):
+    """A step as staff see it: also the event's version and every subscriber's delivery."""
+
+    version = serializers.IntegerField(required=False, help_text="Staff only")
+    deliveries = DeliveryStepSerializer(many=True, required=False, help_text="Staff only")
 
 
 class OrderDetailSerializer(OrderSerializer):
@@ -154,7 +197,11 @@ class OrderDetailSerializer(OrderSerializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, order: Order) -> ReturnList[Any]:
-        return serializers.ListSerializer(self.context["timeline"], child=TimelineEventSerializer()).data
+        """Staff with the view permission see each delivery (subscriber, attempts, errors); a customer
+        sees the business steps and where each stands."""
+        child = TimelineEventSerializer if self.context["staff_view"] else TimelineStepSerializer
+        steps = serializers.ListSerializer(self.context["timeline"], child=child(), context={"now": timezone.now()})
+        return steps.data
 
 
 class ProductSerializer(serializers.ModelSerializer):

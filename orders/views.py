@@ -72,7 +72,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
-        context = {**self.get_serializer_context(), "timeline": selectors.order_timeline(order.id)}
+        context = {
+            **self.get_serializer_context(),
+            "timeline": selectors.order_timeline(order.id),
+            "staff_view": request.user.has_perm("orders.view_order"),
+        }
         return Response(OrderDetailSerializer(order, context=context).data)
 
     @extend_schema(
