@@ -225,7 +225,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"bus_context": {"()": "eventbus.observability.log_context.BusContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(bus_context)s"},
+        "text": {  # one record per line: control characters escaped (common/log_format.py)
+            "()": "common.log_format.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s%(bus_context)s",
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
