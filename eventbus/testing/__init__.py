@@ -13,6 +13,7 @@ from django.utils import timezone
 from eventbus import conf, store
 from eventbus.engine.handling import process_claim
 from eventbus.kernel import sensitive
+from eventbus.kernel.decoding import decode
 from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.event import Event
 from eventbus.models import Delivery, OutboxEvent
@@ -32,6 +33,11 @@ class Published(list[Envelope]):
 
     def types(self) -> list[str]:
         return [e.type for e in self]
+
+
+def decoded(envelope: Envelope, event_class: type[Event]) -> Event:
+    """A stored envelope read as ``event_class``, as the bus reads it for a subscriber (sealed fields opened)."""
+    return decode(envelope, event_class, keys=lambda: conf.current().field_cipher)
 
 
 @contextmanager

@@ -14,10 +14,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rul
 from chaos.invariants import assert_saga_invariants
 from eventbus.engine.handling import process_claim
 from eventbus.kernel.context import handling
-from eventbus.kernel.decoding import decode
 from eventbus.models import Delivery, OutboxEvent
 from eventbus.store import outbox, release_expired_leases
-from eventbus.testing import claim, relay, run_pending
+from eventbus.testing import claim, decoded, relay, run_pending
 from eventbus.topology.subscribers import subscriber
 from orders import services as orders_services
 from orders.models import Order, OrderLine
@@ -72,7 +71,7 @@ class SagaMachine(RuleBasedStateMachine):
         delivery = Delivery.objects.select_related("event").get(id=done[pick % len(done)])
         found = subscriber(delivery.subscriber)
         envelope = outbox.envelope_of(delivery.event)
-        event = decode(envelope, found.event_class)
+        event = decoded(envelope, found.event_class)
         with handling(envelope):
             if found.prepare is None:
                 with transaction.atomic():
