@@ -17,6 +17,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault(
     "EVENTBUS_FIELD_KEYS", "YmVuY2gtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
 )  # Fernet key of b"bench-only field key, not secret"
+os.environ.setdefault("HTTPS_ONLY", "false")  # its clients speak plain http to 127.0.0.1
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import INSTALLED_APPS, VAR_DIR  # noqa: E402

@@ -18,6 +18,7 @@ os.environ.setdefault(
     "EVENTBUS_FIELD_KEYS", "Y2hhb3Mtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
 )  # Fernet key of b"chaos-only field key, not secret"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("HTTPS_ONLY", "false")  # its clients speak plain http to 127.0.0.1
 os.environ.setdefault("API_WRITE_RATE", "1000000/minute")
 SHORT_CLOCKS = {
     "EVENTBUS_LEASE_SECONDS": "15",  # outlives the handler time limit below, as the docs require

@@ -102,6 +102,22 @@ TRUSTED_PROXIES = _setting("TRUSTED_PROXIES", env.int, default=0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("TRUSTED_PROXIES is malformed: it counts proxies, 0 or more")
 
+# HTTPS only, outside development: plain http is redirected, cookies are sent over TLS only, and
+# browsers are told (HSTS) to use nothing else for HSTS_SECONDS. The load balancer's probes and the
+# per-host metrics scrape reach the web processes directly, over plain http inside the network.
+HTTPS_ONLY = _boolean("HTTPS_ONLY", default=not DEBUG)
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = _setting("HSTS_SECONDS", env.int, default=365 * 24 * 3600) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _boolean("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = _boolean("HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a promise to browser vendors that takes months to undo: the operator's to make.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if TRUSTED_PROXIES:
+    # The TLS-terminating proxies say which scheme the client used; without them the header is the client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

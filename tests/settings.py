@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("HTTPS_ONLY", "false")  # the test client, live server and workers speak plain http
 os.environ.setdefault(
     "EVENTBUS_FIELD_KEYS", "dGVzdHMtb25seSBmaWVsZCBrZXksIG5vdCBzZWNyZXQ="
 )  # Fernet key of b"tests-only field key, not secret"
