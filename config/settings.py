@@ -188,6 +188,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "NUM_PROXIES": TRUSTED_PROXIES,
+    # DRF's HTML pages for browsing the API are a development tool; production answers JSON only.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "common.parsers.JSONParser",  # a document nested too deeply is a 400, not a 500
         "rest_framework.parsers.FormParser",
