@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+import http_sf
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -89,7 +90,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 OpenApiParameter.HEADER,
                 required=True,
                 description="Chosen by the client, unique per order it means to place; kept 24 hours. "
-                "A retry with the same key and body gets the first answer.",
+                "A retry with the same key and body gets the first answer. An RFC 8941 String, as "
+                'draft-ietf-httpapi-idempotency-key-header says (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`); '
+                "the same key unquoted is accepted and is the same key.",
             ),
             OpenApiParameter(
                 "Location",
@@ -186,9 +189,30 @@ def _placed(request: Request, placement: OrderPlacementSerializer) -> Order:
 
 
 def _idempotency_key(request: Request) -> str:
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    """The key: an RFC 8941 String (``"8e03…"``), as the IETF draft says; a bare value is taken as it is."""
+    value = request.headers.get(IDEMPOTENCY_HEADER, "").strip(" \t")
+    if not value:
         raise ValidationError({IDEMPOTENCY_HEADER: ["This header is required."]})
+    if value.startswith('"'):
+        key = _structured_string(value)
+    elif all(" " <= character <= "~" for character in value):
+        key = value  # the bare form clients sent before the draft: the same key as its quoted form
+    else:
+        raise ValidationError({IDEMPOTENCY_HEADER: ["This header may contain only printable ASCII characters."]})
+    if not key:
+        raise ValidationError({IDEMPOTENCY_HEADER: ["This header must not be an empty String."]})
     if len(key) > 255:
         raise ValidationError({IDEMPOTENCY_HEADER: ["Ensure this header has no more than 255 characters."]})
     return key
+
+
+def _structured_string(value: str) -> str:
+    """A String Item's value (its parameters, none defined, are ignored as RFC 8941 says)."""
+    try:  # WSGI hands header bytes over as latin-1: encoding gives the parser the bytes sent
+        item = http_sf.parse(value.encode("latin-1"), tltype="item")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError) as malformed:
+        message = f"This header is not a structured-field String: {malformed}."
+        raise ValidationError({IDEMPOTENCY_HEADER: [message]}) from None
+    if not (isinstance(item, tuple) and isinstance(item[0], str)):
+        raise ValidationError({IDEMPOTENCY_HEADER: ["This header is not a structured-field String."]})
+    return item[0]
