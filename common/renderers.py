@@ -27,4 +27,5 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         response = (renderer_context or {}).get("response")
         if response is not None:  # a policy the view set is kept by Django's middleware
             response[str(CSP.HEADER_ENFORCE)] = build_policy(drf_pages_policy())
+            response["Content-Type"] = f"{self.media_type}; charset={self.charset}"  # not a problem's JSON type
         return page

@@ -21,13 +21,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import problem
+from common.api import errors, field_errors, problem
 from common.throttling import ScopedRateThrottle
 
 TokenAnswer = inline_serializer(
     "TokenAnswer", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
-Problem = inline_serializer("LoginProblem", {"detail": serializers.CharField()})
+
+LOCKED_OUT = "urn:shop:problem:login-locked-out"
 
 
 class Credentials(serializers.Serializer):
@@ -48,8 +49,8 @@ class TokenLogin(APIView):
         request=Credentials,
         responses={
             200: TokenAnswer,
-            400: {"type": "object", "description": "Wrong credentials, by field"},
-            429: Problem,
+            **field_errors("Wrong credentials, by field"),
+            **errors(429),
         },
         auth=[],
     )
@@ -61,7 +62,12 @@ class TokenLogin(APIView):
         user = authenticate(django_request, **credentials.validated_data)
         if getattr(django_request, "axes_locked_out", False):
             django_request.axes_locked_out = False  # type: ignore[attr-defined]  # answered here, as JSON
-            locked = problem(status.HTTP_429_TOO_MANY_REQUESTS, "Too many failed logins: try again later.")
+            locked = problem(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "Too many failed logins: try again later.",
+                type=LOCKED_OUT,
+                title="Locked out after failed logins",
+            )
             locked["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
             return locked
         if user is None:

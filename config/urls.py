@@ -11,6 +11,9 @@ from config import health, metrics
 from config.token_login import TokenLogin, TokenLogout, TokenLogoutAll
 from eventbus import admin_flow
 
+handler404 = "common.api.page_not_found"
+handler500 = "common.api.server_error"
+
 urlpatterns = [
     path("api/auth/token/", TokenLogin.as_view(), name="api-token"),
     path("api/auth/token/logout/", TokenLogout.as_view(), name="api-token-logout"),

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
-from common.api import Problem
+from common.api import errors
 
 from .models import CatalogEntry
 from .serializers import ProductSerializer
@@ -19,7 +19,7 @@ from .serializers import ProductSerializer
 
 @extend_schema_view(
     list=extend_schema(summary="Products on sale, with their prices (no login needed)"),
-    retrieve=extend_schema(summary="One product on sale", responses={200: ProductSerializer, 404: Problem}),
+    retrieve=extend_schema(summary="One product on sale", responses={200: ProductSerializer, **errors(404)}),
 )
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ProductSerializer

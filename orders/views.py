@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -23,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from common.api import READ_ERRORS, Problem, field_errors, problem, signed_in
+from common.api import PROBLEM_JSON, READ_ERRORS, errors, field_errors, problem, problem_schema, signed_in
 from common.parsers import JSONParser
 from common.throttling import ScopedRateThrottle
 from eventbus import Operator
@@ -35,9 +34,12 @@ from .serializers import CancelRequestSerializer, OrderDetailSerializer, OrderPl
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 WRITE_ACTIONS = {"create", "cancel"}
 
-Refusal = inline_serializer("Refusal", {"detail": serializers.CharField(), "reason": serializers.CharField()})
+KEY_IN_FLIGHT = "urn:shop:problem:idempotency-key-in-flight"
+KEY_REUSED = "urn:shop:problem:idempotency-key-reused"
+TOO_LATE_TO_CANCEL = "urn:shop:problem:too-late-to-cancel"
+Refusal = problem_schema("Refusal", reason=serializers.ChoiceField(["already_dispatched", "already_cancelled"]))
 FieldErrors = field_errors("Validation errors, by field")
-WRITE_ERRORS = {**READ_ERRORS, 429: Problem}
+WRITE_ERRORS = {**READ_ERRORS, **errors(429)}
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -51,7 +53,7 @@ class OrderFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(
         summary="Orders the caller may see, newest first",
-        responses={200: OrderSerializer, 400: FieldErrors, **READ_ERRORS},
+        responses={200: OrderSerializer, **FieldErrors, **READ_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One order with its payment, shipment and saga timeline",
@@ -105,10 +107,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ],
         responses={
             201: OrderSerializer,
-            400: FieldErrors,
-            409: Problem,
-            415: Problem,
-            422: Problem,
+            **FieldErrors,
+            **errors(409, 415, 422),
             **WRITE_ERRORS,
         },
     )
@@ -121,11 +121,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 user=signed_in(request), key=key, request_fingerprint=idempotency.fingerprint(request.data)
             )
         except idempotency.KeyInFlight:
-            return problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+            return _key_in_flight()
         except idempotency.KeyReused:
-            return problem(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, "This Idempotency-Key was used with a different request body."
-            )
+            detail = "This Idempotency-Key was used with a different request body."
+            return problem(422, detail, type=KEY_REUSED, title="Idempotency-Key reused")
         if isinstance(outcome, idempotency.Replay):
             return Response(
                 outcome.body, status=outcome.status, headers={**outcome.headers, "Idempotent-Replayed": "true"}
@@ -140,7 +139,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 headers = {"Location": request.build_absolute_uri(reverse("order-detail", kwargs={"pk": order.id}))}
                 idempotency.complete(claim, status=status.HTTP_201_CREATED, body=body, headers=headers)
         except idempotency.ClaimLost:
-            return problem(status.HTTP_409_CONFLICT, "A request with this Idempotency-Key is still in flight.")
+            return _key_in_flight()
         except BaseException:
             idempotency.abandon(claim)
             raise
@@ -153,7 +152,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "cancelling another customer's order need `orders.cancel_order` (else 403); it is recorded as "
         "`operator_cancelled`, with their username, and joins the audit trail with the `reason` given.",
         request=CancelRequestSerializer,
-        responses={202: OrderSerializer, 409: Refusal, **WRITE_ERRORS},
+        responses={202: OrderSerializer, (409, PROBLEM_JSON): Refusal, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
@@ -171,11 +170,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         try:
             order = services.order_cancel(order_id=order.id, operator=operator)
         except services.OrderCannotBeCancelled as refused:
-            return Response(
-                {"detail": "This order can no longer be cancelled.", "reason": refused.reason},
-                status=status.HTTP_409_CONFLICT,
-            )
+            detail = "This order can no longer be cancelled."
+            return problem(409, detail, type=TOO_LATE_TO_CANCEL, title="Too late to cancel", reason=refused.reason)
         return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _key_in_flight() -> Response:
+    detail = "A request with this Idempotency-Key is still in flight."
+    return problem(status.HTTP_409_CONFLICT, detail, type=KEY_IN_FLIGHT, title="Idempotency-Key in flight")
 
 
 def _placed(request: Request, placement: OrderPlacementSerializer) -> Order:

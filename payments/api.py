@@ -52,7 +52,7 @@ class PaymentFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Payments the caller may see", responses={200: PaymentSerializer, 400: FieldErrors, **READ_ERRORS}
+        summary="Payments the caller may see", responses={200: PaymentSerializer, **FieldErrors, **READ_ERRORS}
     ),
     retrieve=extend_schema(summary="One payment and its refunds", responses={200: PaymentSerializer, **READ_ERRORS}),
 )

@@ -43,7 +43,7 @@ class ShipmentFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Shipments the caller may see", responses={200: ShipmentSerializer, 400: FieldErrors, **READ_ERRORS}
+        summary="Shipments the caller may see", responses={200: ShipmentSerializer, **FieldErrors, **READ_ERRORS}
     ),
     retrieve=extend_schema(summary="One shipment", responses={200: ShipmentSerializer, **READ_ERRORS}),
 )

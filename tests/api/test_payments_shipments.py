@@ -42,7 +42,7 @@ def test_staff_see_all(staff, orders, resource):
 def test_a_malformed_order_filter_is_400(alice, resource):
     response = alice.get(f"/api/{resource}/", order="nope")
     assert response.status_code == 400
-    assert "order" in response.json()
+    assert "order" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("resource", ["payments", "shipments"])

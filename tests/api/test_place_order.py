@@ -30,7 +30,7 @@ def test_placing_answers_201_with_the_order_and_its_location(alice):
 def test_without_an_idempotency_key_nothing_is_placed(alice):
     response = alice.client.post("/api/orders/", ORDER_BODY, format="json")
     assert response.status_code == 400
-    assert response.json() == {"Idempotency-Key": ["This header is required."]}
+    assert response.json()["errors"] == {"Idempotency-Key": ["This header is required."]}
     assert not Order.objects.exists()
 
 
@@ -129,7 +129,7 @@ def test_a_failure_while_placing_frees_the_key_for_a_retry(alice, monkeypatch):
 def test_invalid_bodies_are_400_with_field_messages_and_keep_no_key(alice, change, field):
     response = alice.place(order_body(**change), key="k")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not Order.objects.exists()
     assert not IdempotencyKey.objects.exists()
 

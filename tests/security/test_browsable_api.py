@@ -7,7 +7,7 @@ BROWSER = {"orders": ("/api/orders/", {"Accept": "text/html,application/xhtml+xm
 
 def test_in_production_a_browser_gets_json_not_the_browsable_api():
     [status, _, _, content_type] = answers_in_production(BROWSER, HTTPS_ONLY="0")["orders"]
-    assert (status, content_type) == (401, "application/json")
+    assert (status, content_type) == (401, "application/problem+json")
 
 
 def test_in_development_the_browsable_api_is_there():

@@ -37,7 +37,8 @@ def test_escapes_in_a_quoted_key_are_undone(alice):
 def test_a_malformed_structured_string_is_a_400_naming_the_header(alice, malformed):
     answer = alice.place(key=malformed)
     assert answer.status_code == 400
-    assert "Idempotency-Key" in answer.json()
+    assert "Idempotency-Key" in answer.json()["errors"]
+    assert "Idempotency-Key" in answer.json()["detail"]
     assert not Order.objects.exists()
 
 

@@ -50,7 +50,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_lockout_of_the_token_login
     assert answers[-1] == 429
     locked = APIClient().post("/api/auth/token/", {"username": "carol", "password": PASSWORD}, format="json")
     assert locked.status_code == 429  # locked out, even with the right password
-    assert locked["Content-Type"] == "application/json"
+    assert locked["Content-Type"] == "application/problem+json"
     assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert not AuthToken.objects.exists()
 

@@ -18,8 +18,8 @@ def test_a_price_or_tax_rate_sent_by_the_client_is_refused_not_used(alice):
     response = alice.place(body)
 
     assert response.status_code == 400
-    assert set(response.json()["lines"]["0"]) == {"unit_price", "tax_rate"}
-    assert "the shop sets prices" in response.json()["lines"]["0"]["unit_price"][0]
+    assert set(response.json()["errors"]["lines"]["0"]) == {"unit_price", "tax_rate"}
+    assert "the shop sets prices" in response.json()["errors"]["lines"]["0"]["unit_price"][0]
     assert not Order.objects.exists()
 
 
@@ -47,7 +47,7 @@ def test_an_unknown_or_delisted_sku_is_a_400_naming_its_line_and_keeps_no_key(al
     response = alice.place(body, key="k")
 
     assert response.status_code == 400
-    assert response.json()["lines"] == {
+    assert response.json()["errors"]["lines"] == {
         "1": {"sku": ["No product with sku 'NOPE' is on sale."]},
         "2": {"sku": ["No product with sku 'OLD' is on sale."]},
     }
@@ -59,7 +59,7 @@ def test_a_currency_other_than_the_products_is_a_400(alice):
     response = alice.place(order_body(currency="USD"))
 
     assert response.status_code == 400
-    assert response.json()["lines"] == {"0": {"sku": ["'SKU-1' is priced in EUR, not USD."]}}
+    assert response.json()["errors"]["lines"] == {"0": {"sku": ["'SKU-1' is priced in EUR, not USD."]}}
 
 
 def test_the_currency_may_be_left_to_the_products(alice):
@@ -73,5 +73,5 @@ def test_a_total_over_the_maximum_as_charged_is_a_400_not_an_overflow(alice):
     response = alice.place(order_body(lines=[{"sku": "BIG", "quantity": 10_000}] * 20))
 
     assert response.status_code == 400
-    assert "may not exceed" in response.json()["lines"][0]
+    assert "may not exceed" in response.json()["errors"]["lines"][0]
     assert not Order.objects.exists()
