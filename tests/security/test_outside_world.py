@@ -12,7 +12,7 @@ from django.utils import timezone
 from payments import gateway as payments_gateway
 from payments.gateway import Declined, FakePaymentProvider, ProviderUnavailable
 from shipping import carrier as shipping_carrier
-from tests.security.conftest import production
+from tests.security.production import production
 
 
 def charge(provider, token: str, *, pay_before=None):

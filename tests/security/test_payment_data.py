@@ -18,7 +18,7 @@ from orders import events
 from orders.models import Order
 from payments.models import Payment
 from tests.saga.factories import place_order
-from tests.security.conftest import production
+from tests.security.production import production
 
 pytestmark = pytest.mark.django_db
 TOKEN = "tok_declined"  # declined: the path on which the token used to reach a log line and the API
