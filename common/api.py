@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, ValidationError
@@ -109,6 +109,27 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return _django_problem(404, "No endpoint at this path.")
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a body over the upload limit, a disallowed host, a suspicious request)."""
+    if request.path.startswith("/api/"):
+        return _django_problem(400, "The request cannot be read: too large, or malformed.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 403 (raised outside a DRF view)."""
+    if request.path.startswith("/api/"):
+        return _django_problem(403, "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal (CSRF_FAILURE_VIEW): a problem under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _django_problem(403, f"CSRF verification failed: {reason}")
+    return csrf.csrf_failure(request, reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -134,6 +134,7 @@ SECURE_CSP = {
 }
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "common.api.csrf_failure"  # a problem+json under /api/, Django's page elsewhere
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

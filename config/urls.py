@@ -11,6 +11,8 @@ from config import health, metrics
 from config.token_login import TokenLogin, TokenLogout, TokenLogoutAll
 from eventbus import admin_flow
 
+handler400 = "common.api.bad_request"
+handler403 = "common.api.permission_denied"
 handler404 = "common.api.page_not_found"
 handler500 = "common.api.server_error"
 

@@ -6,7 +6,7 @@ The public API, the only part of the bus a context imports:
   ``eventbus.kernel``, which is what an ``events`` module uses;
 - to react (``handlers.py``): ``subscribe``, ``Backoff``, ``current_envelope``, and what a handler
   may raise: ``PermanentError``, ``RetryAfter``;
-- in services: ``publish``; in reads: ``timeline`` (a saga's story) and ``TimelineEvent``;
+- in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``;
 - for an operator's action a context carries out (an operator's cancellation): ``audit`` and
   ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
@@ -22,7 +22,7 @@ from eventbus.topology import subscribe
 if TYPE_CHECKING:
     from eventbus.engine.publishing import publish
     from eventbus.operations.actions import record as audit
-    from eventbus.store.history import TimelineEvent, timeline
+    from eventbus.store.history import Progress, TimelineEvent, timeline
     from eventbus.store.operating import Operator
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Event",
     "Operator",
     "PermanentError",
+    "Progress",
     "RetryAfter",
     "TimelineEvent",
     "audit",
@@ -55,7 +56,7 @@ def __getattr__(name: str) -> Any:
         from eventbus.store.operating import Operator
 
         return Operator
-    if name in ("timeline", "TimelineEvent"):
+    if name in ("timeline", "TimelineEvent", "Progress"):
         from eventbus.store import history
 
         return getattr(history, name)

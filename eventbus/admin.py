@@ -7,13 +7,23 @@ import json
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from eventbus import operations
+from eventbus.admin_actions import (
+    DISCARD,
+    RETRY,
+    confirmed,
+    discard_deliveries,
+    pause_subscriptions,
+    replay_deliveries,
+    resume_subscriptions,
+    retry_deliveries,
+)
 from eventbus.kernel import sensitive
 from eventbus.models import DeadLetter, Delivery, OperatorAction, OutboxEvent, Subscription
 
@@ -51,45 +61,16 @@ class OutboxEventAdmin(BusRowsAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [name if name != "data" else "payload" for name in super().get_readonly_fields(request, obj)]
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        """No filtering on the payload from the URL (``?data__payment_token=...``): it would answer
+        guesses about values the page masks."""
+        return not lookup.startswith("data") and super().lookup_allowed(lookup, value, request)
+
     @admin.display(description="data")
     def payload(self, row: OutboxEvent) -> str:
-        """The payload with its sealed fields masked: not even their ciphertext is shown."""
-        return format_html("<pre>{}</pre>", json.dumps(sensitive.masked(row.data), indent=2, ensure_ascii=False))
-
-
-def _operator(request: HttpRequest, *, reason: str = "") -> operations.Operator:
-    return operations.Operator(request.user.get_username(), via="admin", reason=reason)
-
-
-@admin.action(description="Retry now (fresh attempts)", permissions=["change"])
-def retry_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.retry(queryset, by=_operator(request))
-    modeladmin.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
-
-
-@admin.action(description="Discard (give up)", permissions=["change"])
-def discard_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.discard(queryset, by=_operator(request))
-    modeladmin.message_user(request, f"{count} dead letter(s) discarded.", messages.SUCCESS)
-
-
-@admin.action(description="Run again (replay: the handler runs once more)", permissions=["change"])
-def replay_deliveries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-    count = operations.replay(queryset, by=_operator(request))
-    modeladmin.message_user(request, f"{count} finished delivery(ies) queued again.", messages.SUCCESS)
-
-
-@admin.action(description="Pause (deliveries wait and spend no attempts)", permissions=["change"])
-def pause_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
-    by = _operator(request, reason=f"paused in admin by {request.user}")
-    count = sum(operations.pause(row.id, by=by) for row in queryset.filter(paused_at__isnull=True))
-    modeladmin.message_user(request, f"{count} subscriber(s) paused.", messages.SUCCESS)
-
-
-@admin.action(description="Resume", permissions=["change"])
-def resume_subscriptions(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
-    count = sum(operations.resume(row.id, by=_operator(request)) for row in queryset.filter(paused_at__isnull=False))
-    modeladmin.message_user(request, f"{count} subscriber(s) resumed.", messages.SUCCESS)
+        """The payload with its sensitive fields masked, sealed or (stored before sealing) in clear."""
+        shown = sensitive.masked(row.data, sensitive.sensitive_fields_of(row.type))
+        return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @admin.register(Subscription)
@@ -139,24 +120,29 @@ class DeliveryAdmin(BusRowsAdmin):
         ]
         return [*buttons, *super().get_urls()]
 
-    def button_view(self, request: HttpRequest, delivery_id: int, verb: str) -> HttpResponseRedirect:
-        """Retry or discard one dead delivery (buttons on a saga's timeline), then go back there."""
+    def button_view(self, request: HttpRequest, delivery_id: int, verb: str) -> HttpResponse:
+        """Retry or discard one dead delivery (buttons on a saga's timeline), once confirmed; then back there."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        deliveries = Delivery.objects.filter(id=delivery_id)
-        if verb == "retry":
-            done = operations.retry(deliveries, by=_operator(request))
-            message = f"Delivery {delivery_id} queued again." if done else f"Delivery {delivery_id} is not dead."
-        else:
-            done = operations.discard(deliveries, by=_operator(request))
-            message = f"Delivery {delivery_id} discarded." if done else f"Delivery {delivery_id} is not dead."
-        self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             back = reverse("admin:eventbus_delivery_change", args=[delivery_id])
-        return HttpResponseRedirect(back)
+        deliveries = Delivery.objects.filter(id=delivery_id)
+        action, run = (RETRY, operations.retry) if verb == "retry" else (DISCARD, operations.discard)
+
+        def act(by: operations.Operator) -> None:
+            done = run(deliveries, by=by)
+            message = (
+                f"Delivery {delivery_id}: {action.verb.lower()} done."
+                if done
+                else f"Delivery {delivery_id} is not dead."
+            )
+            self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
+
+        asked = confirmed(request, action, deliveries, resubmit={"next": [back]}, back=back, act=act)
+        return asked or HttpResponseRedirect(back)
 
     @admin.display(description="event type", ordering="event__type")
     def event_type(self, delivery: Delivery) -> str:

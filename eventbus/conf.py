@@ -68,6 +68,11 @@ class BusSettings:
         """Seals with the first of ``field_keys``, opens with any of them (kernel/sensitive.py)."""
         return cipher_of(self.field_keys)
 
+    @property
+    def newest_field_cipher(self) -> Fernet:
+        """The first of ``field_keys`` alone: what every sealed value should open with after a rotation."""
+        return Fernet(self.field_keys.split(",")[0].strip())
+
 
 DEFAULTS: BusSettings = BusSettings()
 

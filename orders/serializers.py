@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -12,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
-from eventbus import TimelineEvent
+from eventbus import Progress, TimelineEvent
 
 from . import events, services
 from .models import CatalogEntry, Order, OrderLine
@@ -135,15 +134,12 @@ class StepStatus(models.TextChoices):
     DONE = "done"
 
 
-def step_status(event: TimelineEvent, now: datetime) -> StepStatus:
-    states = {delivery.state for delivery in event.deliveries}
-    if event.dispatched_at is None and event.deliver_at > now:
-        return StepStatus.SCHEDULED
-    if "dead" in states:
-        return StepStatus.DELAYED
-    if event.dispatched_at is None or states & {"pending", "running"}:
-        return StepStatus.IN_PROGRESS
-    return StepStatus.DONE
+STEP_STATUS = {
+    Progress.SCHEDULED: StepStatus.SCHEDULED,
+    Progress.OPEN: StepStatus.IN_PROGRESS,
+    Progress.STOPPED: StepStatus.DELAYED,
+    Progress.FINISHED: StepStatus.DONE,
+}
 
 
 class TimelineStepSerializer(serializers.Serializer):
@@ -164,7 +160,7 @@ class TimelineStepSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=StepStatus.choices))
     def get_status(self, event: TimelineEvent) -> str:
-        return step_status(event, self.context["now"]).value
+        return STEP_STATUS[event.progress(self.context["now"])].value
 
 
 class TimelineEventSerializer(TimelineStepSerializer):

@@ -181,8 +181,8 @@ def order_cancel(*, order_id: UUID, operator: Operator | None = None) -> Order:
         if operator is None:
             _request_cancel(order, "customer_cancelled")
         else:
-            _request_cancel(order, "operator_cancelled", by=operator.name)
-            audit(operator, "cancel order", f"order {order.id}")
+            if _request_cancel(order, "operator_cancelled", by=operator.name):
+                audit(operator, "cancel order", f"order {order.id}")
     return order
 
 
@@ -363,13 +363,13 @@ def _stall(order: Order, reason: str) -> None:
     order.save(update_fields=["stalled_at", "stalled_reason", "updated_at"])
 
 
-def _request_cancel(order: Order, reason: str, *, by: str = "") -> None:
-    """Ask shipping to stop the order, once: a request already on its way keeps its reason.
+def _request_cancel(order: Order, reason: str, *, by: str = "") -> bool:
+    """Ask shipping to stop the order, once: a request already on its way keeps its reason (False).
 
     Shipping must answer by ``ORDERS_CANCELLING_DEADLINE_SECONDS``, else an operator is told.
     """
     if order.cancel_requested_at is not None:
-        return
+        return False
     requested_at = timezone.now()
     order.cancel_requested_at = requested_at
     order.cancel_requested_reason = reason
@@ -380,6 +380,7 @@ def _request_cancel(order: Order, reason: str, *, by: str = "") -> None:
     due = requested_at + timedelta(seconds=settings.ORDERS_CANCELLING_DEADLINE_SECONDS)
     deadline = events.CancellationDeadlineReached(order_id=order.id, requested_at=requested_at)
     publish(deadline, key=order.id, deliver_at=due)
+    return True
 
 
 def _cancel(order: Order, reason: str) -> list[str]:

@@ -152,7 +152,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "cancelling another customer's order need `orders.cancel_order` (else 403); it is recorded as "
         "`operator_cancelled`, with their username, and joins the audit trail with the `reason` given.",
         request=CancelRequestSerializer,
-        responses={202: OrderSerializer, (409, PROBLEM_JSON): Refusal, **WRITE_ERRORS},
+        responses={
+            202: OrderSerializer,
+            (409, PROBLEM_JSON): Refusal,
+            **field_errors("A reason longer than 500 characters, or not a string."),
+            **WRITE_ERRORS,
+        },
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:

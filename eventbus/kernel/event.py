@@ -20,7 +20,7 @@ class Event(BaseModel):
     Unknown fields in stored data are ignored, so an older consumer reads a newer payload.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1

@@ -12,12 +12,11 @@ sealed and is read as it is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Protocol
 
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,6 +26,8 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
+
+from eventbus.kernel import catalog
 
 SEALED_PREFIX = "sealed:v1:"
 MASK = "•••••• (sealed)"
@@ -51,19 +52,37 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(SEALED_PREFIX)
 
 
-def masked(data: Any) -> Any:
-    """A stored payload with every sealed value replaced by a mask: what an operator may see."""
+def masked(data: Any, fields: frozenset[str] = frozenset()) -> Any:
+    """A stored payload as an operator may see it: every sealed value, and any value of a field named
+    in ``fields`` (one stored in clear before the field was sealed), replaced by a mask."""
     if isinstance(data, dict):
-        return {name: masked(value) for name, value in data.items()}
+        return {name: MASK if name in fields else masked(value, fields) for name, value in data.items()}
     if isinstance(data, list):
-        return [masked(value) for value in data]
+        return [masked(value, fields) for value in data]
     return MASK if is_sealed(data) else data
 
 
 @cache
+def sensitive_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s sensitive fields, and of those of the models nested in it."""
+    schema = model.model_json_schema(mode="serialization")
+    definitions = [schema, *schema.get("$defs", {}).values()]
+    return frozenset(
+        name
+        for definition in definitions
+        for name, field in definition.get("properties", {}).items()
+        if field.get(SENSITIVE_MARK)
+    )
+
+
 def has_sensitive_fields(model: type[BaseModel]) -> bool:
-    """Whether any field of ``model`` (or of a model nested in it) is sensitive."""
-    return SENSITIVE_MARK in json.dumps(model.model_json_schema(mode="serialization"))
+    return bool(sensitive_fields(model))
+
+
+def sensitive_fields_of(event_type: str) -> frozenset[str]:
+    """The sensitive field names of every version of ``event_type`` this code knows."""
+    classes = [cls for cls in catalog.event_classes() if cls.event_type == event_type]
+    return frozenset().union(*(sensitive_fields(cls) for cls in classes))
 
 
 def contains_sealed(data: Any) -> bool:
@@ -74,15 +93,29 @@ def contains_sealed(data: Any) -> bool:
     return is_sealed(data)
 
 
-def resealed(data: Any, rotate: Callable[[bytes], bytes]) -> Any:
-    """``data`` with each sealed value sealed again by ``rotate`` (``MultiFernet.rotate``: the newest key)."""
+def resealed(data: Any, fields: frozenset[str], reseal: Callable[[str], str]) -> Any:
+    """``data`` with each sealed value, and each clear string of a field named in ``fields``, passed
+    through ``reseal`` (``seal_again``)."""
     if isinstance(data, dict):
-        return {name: resealed(value, rotate) for name, value in data.items()}
+        return {
+            name: reseal(value) if name in fields and isinstance(value, str) else resealed(value, fields, reseal)
+            for name, value in data.items()
+        }
     if isinstance(data, list):
-        return [resealed(value, rotate) for value in data]
-    if not is_sealed(data):
-        return data
-    return SEALED_PREFIX + rotate(data.removeprefix(SEALED_PREFIX).encode()).decode()
+        return [resealed(value, fields, reseal) for value in data]
+    return reseal(data) if is_sealed(data) else data
+
+
+def seal_again(value: str, cipher: MultiFernet, newest: FieldCipher) -> str:
+    """``value`` sealed with the newest key: left alone if it is already, sealed if it was in clear."""
+    if not is_sealed(value):
+        return SEALED_PREFIX + cipher.encrypt(value.encode()).decode()
+    token = value.removeprefix(SEALED_PREFIX).encode()
+    try:
+        newest.decrypt(token)
+    except InvalidToken:
+        return SEALED_PREFIX + cipher.rotate(token).decode()
+    return value
 
 
 def _cipher(context: Any) -> FieldCipher | None:

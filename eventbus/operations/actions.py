@@ -102,6 +102,7 @@ def _wake_due_queues() -> None:
 def purge(older_than: timedelta, *, by: Operator, chunk: int = 5000) -> int:
     """Delete events older than ``older_than`` whose deliveries are all finished (done or discarded)."""
     cutoff = timezone.now() - older_than
+    tally = _Tally(by, "purge", f"finished events before {cutoff.isoformat()}")
     finished = (
         OutboxEvent.objects.filter(time__lt=cutoff, dispatched_at__isnull=False)
         .exclude(deliveries__state__in=store.OPEN_STATES)
@@ -112,21 +113,48 @@ def purge(older_than: timedelta, *, by: Operator, chunk: int = 5000) -> int:
         with transaction.atomic():
             Delivery.objects.filter(event_id__in=ids).delete()
             OutboxEvent.objects.filter(id__in=ids).delete()
+            tally.add(len(ids))
         removed += len(ids)
-    with transaction.atomic():
-        store.audit(by, "purge", f"finished events before {cutoff.isoformat()}", count=removed, now=timezone.now())
+    tally.close()
     return removed
 
 
 def rotate_field_keys(*, by: Operator) -> int:
-    """Seal every stored sensitive value again with the newest field key, so older keys can be dropped."""
-    types = {cls.event_type for cls in catalog.event_classes() if sensitive.has_sensitive_fields(cls)}
-    changed = outbox.reseal(types, conf.current().field_cipher.rotate)
-    with transaction.atomic():
-        store.audit(
-            by, "rotate field keys", f"outbox rows of {', '.join(sorted(types))}", count=changed, now=timezone.now()
-        )
+    """Seal every stored sensitive value with the newest field key (those stored in clear before their
+    field was sealed too), so that older keys can be dropped. Values sealed with it already are left."""
+    settings = conf.current()
+    cipher, newest = settings.field_cipher, settings.newest_field_cipher
+    fields_of = {
+        cls.event_type: sensitive.sensitive_fields_of(cls.event_type)
+        for cls in catalog.event_classes()
+        if sensitive.has_sensitive_fields(cls)
+    }
+    tally = _Tally(by, "rotate field keys", f"outbox rows of {', '.join(sorted(fields_of))}")
+    changed = outbox.reseal(fields_of, lambda value: sensitive.seal_again(value, cipher, newest), on_chunk=tally.add)
+    tally.close()
     return changed
+
+
+class _Tally:
+    """The audit record of an action made in chunks: written with the first chunk's transaction, its
+    count raised in each later one, so it never counts a change that did not commit."""
+
+    def __init__(self, by: Operator, action: str, target: str) -> None:
+        self.by, self.action, self.target = by, action, target
+        self.record_id: int | None = None
+
+    def add(self, count: int) -> None:
+        """Inside the transaction of the chunk that changed ``count`` rows."""
+        if self.record_id is None:
+            self.record_id = store.audit(self.by, self.action, self.target, count=count, now=timezone.now())
+        else:
+            store.audit_more(self.record_id, count)
+
+    def close(self) -> None:
+        """An action that found nothing to change is recorded too."""
+        if self.record_id is None:
+            with transaction.atomic():
+                self.add(0)
 
 
 def _listed(ids: list[int], *, shown: int = 100) -> str:

@@ -32,7 +32,18 @@ from eventbus.store.delivering import (
     release_expired_leases,
     start_handling,
 )
-from eventbus.store.operating import Operator, audit, backfill, dead_letters, discard, pause, replay, resume, retry
+from eventbus.store.operating import (
+    Operator,
+    audit,
+    audit_more,
+    backfill,
+    dead_letters,
+    discard,
+    pause,
+    replay,
+    resume,
+    retry,
+)
 from eventbus.store.waiting import (
     BLOCKING_STATES,
     OPEN_STATES,
@@ -54,6 +65,7 @@ __all__ = [
     "Relayed",
     "State",
     "audit",
+    "audit_more",
     "backfill",
     "backlog",
     "claim",

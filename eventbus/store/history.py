@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from django.db import models
 from django.db.models import Count, Prefetch, Q
 
 from eventbus.models import Delivery, OutboxEvent
@@ -25,6 +26,15 @@ class DeliveryStep:
     finished_at: datetime | None
 
 
+class Progress(models.TextChoices):
+    """Where the handling of one event stands, across all its subscribers."""
+
+    SCHEDULED = "scheduled"  # held back until its deliver_at, not yet due
+    OPEN = "open"  # waiting for the relay, being handled, or waiting for a retry
+    STOPPED = "stopped"  # a delivery is dead, or was discarded: it waits for an operator, or never will run
+    FINISHED = "finished"
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     id: UUID
@@ -37,6 +47,14 @@ class TimelineEvent:
     causation_id: UUID | None
     depth: int
     deliveries: tuple[DeliveryStep, ...]
+
+    def progress(self, now: datetime) -> Progress:
+        states = {delivery.state for delivery in self.deliveries}
+        if self.dispatched_at is None:
+            return Progress.SCHEDULED if self.deliver_at > now else Progress.OPEN
+        if states & {State.DEAD, State.DISCARDED}:
+            return Progress.STOPPED
+        return Progress.OPEN if states & {State.PENDING, State.RUNNING} else Progress.FINISHED
 
 
 def timeline(correlation_id: str) -> list[TimelineEvent]:

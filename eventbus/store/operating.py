@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from eventbus.models import Delivery, OperatorAction, OutboxEvent, Subscription
 from eventbus.store.delivering import new_delivery
@@ -27,9 +27,9 @@ class Operator:
     reason: str = ""
 
 
-def audit(operator: Operator, action: str, target: str, *, count: int | None, now: datetime) -> None:
-    """Record an operator's action, in the transaction of the change it made."""
-    OperatorAction.objects.create(
+def audit(operator: Operator, action: str, target: str, *, count: int | None, now: datetime) -> int:
+    """Record an operator's action, in the transaction of the change it made; the record's id."""
+    return OperatorAction.objects.create(
         at=now,
         operator=operator.name,
         via=operator.via,
@@ -37,7 +37,12 @@ def audit(operator: Operator, action: str, target: str, *, count: int | None, no
         target=target,
         count=count,
         reason=operator.reason,
-    )
+    ).pk
+
+
+def audit_more(record_id: int, count: int) -> None:
+    """Add to a chunked action's count, in the transaction of the chunk it changed."""
+    OperatorAction.objects.filter(pk=record_id).update(count=F("count") + count)
 
 
 def retry(deliveries: QuerySet[Delivery], *, now: datetime) -> list[int]:
@@ -98,11 +103,15 @@ def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> i
 
 
 def pause(subscriber: str, *, reason: str, now: datetime) -> int:
-    return Subscription.objects.filter(id=subscriber).update(paused_at=now, paused_reason=reason)
+    """Pause ``subscriber`` unless it is paused already (its first pause and reason stand); 1 if it was."""
+    return Subscription.objects.filter(id=subscriber, paused_at__isnull=True).update(
+        paused_at=now, paused_reason=reason
+    )
 
 
 def resume(subscriber: str) -> int:
-    return Subscription.objects.filter(id=subscriber).update(paused_at=None, paused_reason="")
+    """Resume ``subscriber`` if it is paused; 1 if it was."""
+    return Subscription.objects.filter(id=subscriber, paused_at__isnull=False).update(paused_at=None, paused_reason="")
 
 
 def _chunks[T](items: Iterable[T], size: int) -> Iterable[list[T]]:

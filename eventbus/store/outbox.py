@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from datetime import datetime
+
+from django.db import transaction
 
 from eventbus.kernel import sensitive
 from eventbus.kernel.envelope import Envelope
@@ -33,14 +35,26 @@ def _row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
     )
 
 
-def reseal(types: Collection[str], rotate: Callable[[bytes], bytes], *, chunk: int = 500) -> int:
-    """Seal again, with ``rotate``, the sealed values stored in rows of ``types``; the rows changed."""
-    changed = 0
-    rows = OutboxEvent.objects.filter(type__in=types).order_by("id").only("id", "data")
-    for row in rows.iterator(chunk_size=chunk):
-        data = sensitive.resealed(row.data, rotate)
-        if data != row.data:
-            changed += OutboxEvent.objects.filter(pk=row.pk).update(data=data)
+def reseal(
+    fields_of: Mapping[str, frozenset[str]],
+    reseal_value: Callable[[str], str],
+    *,
+    on_chunk: Callable[[int], None],
+    chunk: int = 500,
+) -> int:
+    """Pass the sensitive values stored in rows of each type in ``fields_of`` through ``reseal_value``,
+    ``chunk`` rows per transaction; ``on_chunk(changed)`` runs inside each. The rows changed."""
+    rows = OutboxEvent.objects.filter(type__in=list(fields_of)).order_by("id").values_list("id", flat=True)
+    changed = after = 0
+    while ids := list(rows.filter(id__gt=after)[:chunk]):
+        with transaction.atomic():
+            in_chunk = 0
+            for row in OutboxEvent.objects.filter(id__in=ids).select_for_update().only("id", "type", "data"):
+                data = sensitive.resealed(row.data, fields_of[row.type], reseal_value)
+                if data != row.data:
+                    in_chunk += OutboxEvent.objects.filter(pk=row.pk).update(data=data)
+            on_chunk(in_chunk)
+        changed, after = changed + in_chunk, ids[-1]
     return changed
 
 

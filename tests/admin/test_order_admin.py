@@ -12,6 +12,7 @@ from tests.busapp.models import Switch
 from tests.saga.factories import place_order
 
 pytestmark = pytest.mark.django_db
+CONFIRMED = {"confirm": "yes", "reason": "the audit service is back"}
 State = Delivery.State
 
 
@@ -57,7 +58,11 @@ def test_a_dead_letter_is_retried_from_the_timeline_and_then_done(admin_client, 
     dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
     assert dead.state == State.DEAD
     back = reverse("admin:orders_order_change", args=[compensated_order.id])
-    response = admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": back})
+    asked = admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": back})
+    assert asked.status_code == 200  # first, what it will do and why
+    dead.refresh_from_db()
+    assert dead.state == State.DEAD
+    response = admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": back, **CONFIRMED})
     assert (response.status_code, response["Location"]) == (302, back)
     Switch.objects.filter(name="audit-broken").delete()
     run_pending()
@@ -68,7 +73,7 @@ def test_a_dead_letter_is_retried_from_the_timeline_and_then_done(admin_client, 
 def test_retry_refuses_to_send_the_browser_elsewhere(admin_client, compensated_order):
     dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
     response = admin_client.post(
-        reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": "https://evil.example/"}
+        reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": "https://evil.example/", **CONFIRMED}
     )
     assert response["Location"] == reverse("admin:eventbus_delivery_change", args=[dead.id])
 
@@ -148,7 +153,7 @@ def test_admin_pages_are_for_staff_only(client, compensated_order):
 def test_a_dead_letter_is_discarded_from_the_timeline(admin_client, compensated_order):
     dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
     back = reverse("admin:orders_order_change", args=[compensated_order.id])
-    admin_client.post(reverse("admin:eventbus_delivery_discard", args=[dead.id]), {"next": back})
+    admin_client.post(reverse("admin:eventbus_delivery_discard", args=[dead.id]), {"next": back, **CONFIRMED})
     dead.refresh_from_db()
     assert dead.state == State.DISCARDED
     assert 'data-state="discarded"' in order_page(admin_client, compensated_order).content.decode()

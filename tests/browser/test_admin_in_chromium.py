@@ -38,7 +38,11 @@ def test_an_operator_follows_a_compensated_order_and_retries_its_dead_letter(liv
     page.screenshot(path=SCREENSHOTS / "order-timeline.png", full_page=True)
 
     dead.get_by_role("button", name="Retry").click()
-    expect(page.locator("ul.messagelist")).to_contain_text("queued again")
+    expect(page.locator("#confirm-action .consequence")).to_contain_text("fresh set of attempts")
+    page.fill("textarea[name=reason]", "the audit service is back")
+    page.screenshot(path=SCREENSHOTS / "confirm-retry.png", full_page=True)
+    page.click("#confirm-action input[type=submit]")
+    expect(page.locator("ul.messagelist")).to_contain_text("retry done")
     Switch.objects.filter(name="audit-broken").delete()
     assert run_pending() == 1
     page.reload()

@@ -3,19 +3,25 @@ the admin, the command line or the API, leaves an audit record (who, when, throu
 why) that staff with the view permission read in admin and nobody changes."""
 
 import getpass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import DatabaseError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from eventbus.models import Delivery, OperatorAction
+from eventbus import operations, publish, store
+from eventbus.models import Delivery, OperatorAction, OutboxEvent, Subscription
 from eventbus.testing import run_pending
 from orders.models import Order
+from tests.busapp.events import Ping
 from tests.security.conftest import ApiUser
 
 pytestmark = pytest.mark.django_db
 CLI = f"cli:{getpass.getuser()}"
+CONFIRMED = {"confirm": "yes", "reason": "checked the order"}
 
 
 def only_record() -> OperatorAction:
@@ -25,24 +31,23 @@ def only_record() -> OperatorAction:
 
 @pytest.mark.parametrize("action", ["retry_deliveries", "discard_deliveries"])
 def test_an_admin_bulk_action_is_recorded_with_the_user(admin_client, dead_letter, action):
-    admin_client.post(
-        reverse("admin:eventbus_deadletter_changelist"), {"action": action, "_selected_action": [dead_letter.id]}
-    )
+    chosen = {"action": action, "_selected_action": [dead_letter.id], **CONFIRMED}
+    admin_client.post(reverse("admin:eventbus_deadletter_changelist"), chosen)
 
     record = only_record()
-    assert (record.operator, record.via, record.count) == ("admin", "admin", 1)
+    assert (record.operator, record.via, record.count, record.reason) == ("admin", "admin", 1, CONFIRMED["reason"])
     assert record.action == action.removesuffix("_deliveries")
     assert record.target == f"deliveries {dead_letter.id}"
 
 
 def test_the_discard_button_on_a_saga_is_recorded(admin_client, dead_letter):
-    admin_client.post(reverse("admin:eventbus_delivery_discard", args=[dead_letter.id]))
+    admin_client.post(reverse("admin:eventbus_delivery_discard", args=[dead_letter.id]), CONFIRMED)
     assert (only_record().action, only_record().target) == ("discard", f"deliveries {dead_letter.id}")
 
 
 def test_an_action_that_changed_nothing_still_says_so(admin_client, dead_letter):
     Delivery.objects.filter(id=dead_letter.id).update(state=Delivery.State.DONE)
-    admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead_letter.id]))
+    admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead_letter.id]), CONFIRMED)
     assert only_record().count == 0
 
 
@@ -110,7 +115,7 @@ def test_a_customer_cancelling_their_own_order_is_no_operator_action(alice):
     assert not OperatorAction.objects.exists()
 
 
-def test_staff_with_the_view_permission_read_the_trail_and_nobody_changes_it(client, dead_letter):
+def test_staff_with_the_view_permission_read_the_trail(client, dead_letter):
     call_command("eventbus", "dlq", "retry", str(dead_letter.id), "--reason", "provider is back")
     auditor = ApiUser("auditor", staff=True).user
     auditor.user_permissions.add(Permission.objects.get(codename="view_operatoraction"))
@@ -118,9 +123,53 @@ def test_staff_with_the_view_permission_read_the_trail_and_nobody_changes_it(cli
 
     listing = client.get(reverse("admin:eventbus_operatoraction_changelist")).content.decode()
     assert "provider is back" in listing
+
+
+def test_not_even_a_superuser_changes_or_deletes_a_record(admin_client, dead_letter):
+    call_command("eventbus", "dlq", "retry", str(dead_letter.id), "--reason", "provider is back")
     record = only_record()
-    change = reverse("admin:eventbus_operatoraction_change", args=[record.id])
-    client.post(change, {"reason": "nothing happened"})
-    client.post(reverse("admin:eventbus_operatoraction_delete", args=[record.id]), {"post": "yes"})
+    change = admin_client.post(reverse("admin:eventbus_operatoraction_change", args=[record.id]), {"reason": "none"})
+    delete = admin_client.post(reverse("admin:eventbus_operatoraction_delete", args=[record.id]), {"post": "yes"})
+    assert (change.status_code, delete.status_code) == (403, 403)
     record.refresh_from_db()
     assert record.reason == "provider is back"
+
+
+def test_an_operator_cancel_of_an_order_already_being_cancelled_records_nothing(alice, staff):
+    order_id = alice.place().json()["id"]
+    assert alice.client.post(f"/api/orders/{order_id}/cancel/").status_code == 202
+    staff.user.user_permissions.add(Permission.objects.get(codename="cancel_order"))
+
+    assert staff.client.post(f"/api/orders/{order_id}/cancel/", {"reason": "late"}, format="json").status_code == 202
+
+    assert not OperatorAction.objects.exists()
+    assert Order.objects.get(id=order_id).cancel_requested_reason == "customer_cancelled"
+
+
+def test_pausing_a_paused_subscriber_changes_and_records_nothing():
+    call_command("eventbus", "pause", "busapp.record_ping", "--reason", "first")
+    call_command("eventbus", "pause", "busapp.record_ping", "--reason", "second")
+    assert only_record().reason == "first"
+    assert Subscription.objects.get(id="busapp.record_ping").paused_reason == "first"
+
+
+def test_a_purge_in_chunks_counts_exactly_what_its_committed_chunks_removed(monkeypatch):
+    for n in range(3):
+        with transaction.atomic():
+            publish(Ping(n=n), key=f"k{n}")
+    run_pending()
+    OutboxEvent.objects.update(time=timezone.now() - timedelta(days=30))
+    counted = store.audit_more
+    chunks = iter(range(3))
+
+    def second_chunk_fails(record_id: int, count: int) -> None:
+        if next(chunks) == 0:
+            raise DatabaseError("connection lost")  # inside the second chunk's transaction
+        counted(record_id, count)
+
+    monkeypatch.setattr(store, "audit_more", second_chunk_fails)
+    with pytest.raises(DatabaseError):
+        operations.purge(timedelta(days=7), by=operations.Operator("tests", via="cli"), chunk=1)
+
+    assert OutboxEvent.objects.count() == 2  # the first chunk committed, the second rolled back
+    assert only_record().count == 1

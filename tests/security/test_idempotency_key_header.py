@@ -1,6 +1,9 @@
 """Idempotency-Key is an RFC 8941 String (draft-ietf-httpapi-idempotency-key-header); the bare form is the same key."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 
 from orders.models import IdempotencyKey, Order
 
@@ -45,3 +48,16 @@ def test_a_malformed_structured_string_is_a_400_naming_the_header(alice, malform
 @pytest.mark.parametrize("key", ['""', '"' + "k" * 256 + '"'])
 def test_an_empty_or_overlong_quoted_key_is_refused(alice, key):
     assert alice.place(key=key).status_code == 400
+
+
+def test_keys_stored_quoted_before_the_upgrade_are_found_by_a_retry(alice):
+    unquote = import_module("orders.migrations.0008_unquote_idempotency_keys").unquote
+    first = alice.place(key="k-1")
+    IdempotencyKey.objects.filter(key="k-1").update(key='"k-1"')  # as the code before the draft stored it
+
+    unquote(django_apps, None)
+
+    again = alice.place(key='"k-1"')
+    assert again.status_code == first.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert Order.objects.count() == 1

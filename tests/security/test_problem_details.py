@@ -122,6 +122,19 @@ def test_djangos_own_404_and_500_under_api_are_problems_elsewhere_pages(client):
     assert server_error(RequestFactory().get("/admin/"))["Content-Type"].startswith("text/html")
 
 
+def test_a_body_over_the_upload_limit_and_a_foreign_host_are_problems(alice, client, settings):
+    big = json.dumps({**ORDER_BODY, "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    answer = alice.client.post("/api/orders/", big, content_type="application/json", headers={"Idempotency-Key": "k"})
+    assert_problem(answer, 400)
+    assert_problem(client.get("/api/orders/", HTTP_HOST="shop.attacker.example"), 400)
+    assert client.get("/admin/", HTTP_HOST="shop.attacker.example")["Content-Type"].startswith("text/html")
+
+
+def test_a_csrf_failure_under_api_is_a_problem(db):
+    browser = APIClient(enforce_csrf_checks=True)
+    assert_problem(browser.post("/api/auth/login/", {"username": "u", "password": "p"}), 403)
+
+
 def test_the_schema_documents_every_error_as_a_problem(client):
     schema = yaml.safe_load(client.get("/api/schema/").content)
     documented = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import getpass
 import re
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ def duration(text: str) -> timedelta:
     if not match:
         raise CommandError(f"durations look like 90s, 15m, 12h or 7d, not {text!r}")
     return timedelta(seconds=int(match[1]) * UNIT_SECONDS[match[2]])
+
+
+def operator_name(text: str) -> str:
+    """A name for the audit trail: short enough to keep beside the system user."""
+    if len(text) > 100:
+        raise ArgumentTypeError("at most 100 characters")
+    return text
 
 
 class Command(BaseCommand):
@@ -73,7 +81,9 @@ class Command(BaseCommand):
         mode.add_argument("--check", action="store_true", help="fail when a model and its schema disagree")
         for acting in (dlq, replay, pause, resume, purge, rotate):
             acting.add_argument("--reason", default="", help="why: kept in the audit trail (and shown for a pause)")
-            acting.add_argument("--operator", default="", help="who, when not the system user: kept in the audit trail")
+            acting.add_argument(
+                "--operator", default="", type=operator_name, help="who, beside the system user: audited"
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action'].replace('-', '_')}")(options)
@@ -128,14 +138,19 @@ class Command(BaseCommand):
         self.stdout.write(f"replaying {operations.replay(chosen, by=_operator(options))} deliveries")
 
     def _pause(self, options: dict[str, Any]) -> None:
-        if not operations.pause(options["subscriber"], by=_operator(options)):
-            raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
-        self.stdout.write(f"paused {options['subscriber']}")
+        self._switch(options, operations.pause, done="paused", already="was paused already")
 
     def _resume(self, options: dict[str, Any]) -> None:
-        if not operations.resume(options["subscriber"], by=_operator(options)):
-            raise CommandError(f"no subscriber {options['subscriber']!r} in the topology")
-        self.stdout.write(f"resumed {options['subscriber']}")
+        self._switch(options, operations.resume, done="resumed", already="was not paused")
+
+    def _switch(self, options: dict[str, Any], act: Callable[..., bool], *, done: str, already: str) -> None:
+        subscriber = options["subscriber"]
+        if act(subscriber, by=_operator(options)):
+            self.stdout.write(f"{done} {subscriber}")
+        elif Subscription.objects.filter(id=subscriber).exists():
+            self.stdout.write(f"{subscriber} {already}: nothing changed")
+        else:
+            raise CommandError(f"no subscriber {subscriber!r} in the topology")
 
     def _purge(self, options: dict[str, Any]) -> None:
         removed = operations.purge(options["older_than"], by=_operator(options))
