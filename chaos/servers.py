@@ -1,7 +1,8 @@
-"""Private PostgreSQL and Redis servers on free ports, which a fault may kill, pause or restart.
+"""Private PostgreSQL, Redis and RabbitMQ servers on free ports, which a fault may kill, pause or restart.
 
-They never touch the machine's shared servers. Both keep their files in the run's directory; the
-PostgreSQL cluster belongs to the ``postgres`` user (``initdb`` refuses to run as root).
+They never touch the machine's shared servers. Each keeps its files in the run's directory; the
+PostgreSQL cluster belongs to the ``postgres`` user (``initdb`` refuses to run as root), the
+RabbitMQ node's files to ``rabbitmq`` (Debian's ``rabbitmq-server`` runs as that user).
 """
 
 from __future__ import annotations
@@ -132,3 +133,91 @@ class PostgresCluster:
     def _as_postgres(self, program: str, *args: str) -> None:
         command = ["runuser", "-u", "postgres", "--", str(PG_BIN / program), *args]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+
+
+@dataclass
+class RabbitNode:
+    """A RabbitMQ node of its own (name, AMQP and distribution ports, database and plugins), so that
+    stopping or pausing it never touches the machine's node. guest/guest, from 127.0.0.1 only.
+    ``directory`` must be one the ``rabbitmq`` user can reach (not under a private temporary tree)."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
+    plugins: tuple[str, ...] = ("rabbitmq_consistent_hash_exchange",)
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"private{self.port}@localhost"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self) -> RabbitNode:
+        from eventbus.testing import wait_until  # needs Django set up; choosing a port does not
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
+        rabbitmq = pwd.getpwnam("rabbitmq")
+        for path in [self.directory, *self.directory.rglob("*")]:
+            os.chown(path, rabbitmq.pw_uid, rabbitmq.pw_gid)
+        self.process = subprocess.Popen(
+            ["rabbitmq-server"],
+            env={**os.environ, **self._environment()},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(self.started, timeout=90, interval=0.5, what=f"RabbitMQ node {self.name}")
+        return self
+
+    def started(self) -> bool:
+        """Whether the node runs its broker (``await_startup`` fails at once while its VM is not up)."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"RabbitMQ node {self.name} exited; see {self.directory / 'log'}")
+        try:
+            self.ctl("await_startup", "--timeout", "5")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.directory / "node.pid"),
+            "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq"),  # none: the defaults
+        }
+
+    def ctl(self, *args: str) -> str:
+        """``rabbitmqctl`` against this node alone."""
+        done = subprocess.run(
+            ["rabbitmqctl", "-n", self.name, *args], capture_output=True, text=True, timeout=120, check=True
+        )
+        return done.stdout
+
+    def signal(self, number: signal.Signals) -> None:
+        """Signal the whole node (the wrapper and the Erlang VM under it): SIGSTOP pauses it."""
+        assert self.process is not None
+        os.killpg(self.process.pid, number)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.ctl("stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

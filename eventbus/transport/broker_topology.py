@@ -1,0 +1,78 @@
+"""The RabbitMQ transport's exchanges and queues, declared by the code, never by hand.
+
+When a context runs as its own service, events cross between services through RabbitMQ:
+
+- ``eventbus.events``, a durable topic exchange: a forwarded event's routing key is its type
+  (``orders.OrderCreated``).
+- ``eventbus.<service>``, one durable **quorum** queue per receiving service, bound to exactly the
+  event types its subscribers react to (the topology data: its ``Subscription`` rows). A message
+  that comes back more often than ``delivery_limit`` times (a consumer that keeps crashing on it)
+  is not retried forever:
+- ``eventbus.dead``, a direct exchange, routes it by service name to ``eventbus.dead.<service>``,
+  the last resort, for an operator. (The inbox's own dead letters, for messages it cannot decode,
+  live in the service's database like every other dead letter.)
+
+Declaring is idempotent: every process that forwards or consumes declares what it uses at start.
+A type no longer needed stays bound until ``unbind`` is given it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kombu import Connection, Exchange, Queue, binding
+
+EVENTS = Exchange("eventbus.events", type="topic", durable=True)
+DEAD = Exchange("eventbus.dead", type="direct", durable=True)
+DEFAULT_DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ServiceQueues:
+    """The queues a receiving service consumes: its inbox, and where hopeless messages go."""
+
+    service: str
+    event_types: frozenset[str]
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+
+    @property
+    def inbox(self) -> Queue:
+        return Queue(
+            f"eventbus.{self.service}",
+            bindings=[binding(EVENTS, routing_key=event_type) for event_type in sorted(self.event_types)],
+            durable=True,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": DEAD.name,
+                "x-dead-letter-routing-key": self.service,
+            },
+        )
+
+    @property
+    def dead(self) -> Queue:
+        return Queue(
+            f"eventbus.dead.{self.service}",
+            exchange=DEAD,
+            routing_key=self.service,
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+
+
+def declare(connection: Connection, queues: ServiceQueues) -> None:
+    """Declare the exchanges, the service's inbox with its bindings, and its dead-letter queue."""
+    with connection.channel() as channel:
+        for exchange in (EVENTS, DEAD):
+            exchange.bind(channel).declare()
+        queues.dead.bind(channel).declare()
+        queues.inbox.bind(channel).declare()
+
+
+def unbind(connection: Connection, service: str, event_types: Iterable[str]) -> None:
+    """Stop routing ``event_types`` to ``service`` (its subscribers no longer react to them)."""
+    with connection.channel() as channel:
+        inbox = Queue(f"eventbus.{service}").bind(channel)
+        for event_type in event_types:
+            inbox.unbind_from(EVENTS, routing_key=event_type)
