@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 
 from eventbus import operations
@@ -30,8 +30,8 @@ class ReasonForm(forms.Form):
         help_text="Kept in the audit trail (Operator actions) with your name.",
     )
 
-    def __init__(self, *args: object, required: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, data: QueryDict | None, *, required: bool) -> None:
+        super().__init__(data)
         self.fields["reason"].required = required
 
 
