@@ -40,7 +40,9 @@ def test_an_operator_follows_a_compensated_order_and_retries_its_dead_letter(liv
     dead.get_by_role("button", name="Retry").click()
     expect(page.locator("#confirm-action .consequence")).to_contain_text("fresh set of attempts")
     page.fill("textarea[name=reason]", "the audit service is back")
-    page.screenshot(path=SCREENSHOTS / "confirm-retry.png", full_page=True)
+    for width in (1400, 1024):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.screenshot(path=SCREENSHOTS / f"confirm-retry-{width}.png", full_page=True)
     page.click("#confirm-action input[type=submit]")
     expect(page.locator("ul.messagelist")).to_contain_text("retry done")
     Switch.objects.filter(name="audit-broken").delete()
