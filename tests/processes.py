@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +16,21 @@ from django.db import connection
 from chaos.servers import RedisServer, free_port
 from eventbus.testing import wait_until
 
-__all__ = ["RedisServer", "WebServer", "Worker", "database_url", "free_port"]
+__all__ = ["RedisServer", "WebServer", "Worker", "database_url", "free_port", "run_django"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_django(code: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """``code`` after ``django.setup()``, in a fresh process at the project's root with exactly ``env``."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import django\ndjango.setup()\n{code}"],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def database_url() -> str:

@@ -21,7 +21,7 @@ def decode(envelope: Envelope, wanted: type[Event], *, keys: Callable[[], FieldC
 
     An older stored version goes through its upcasters first; a newer one than this process
     knows, another type, or a payload that does not validate cannot be read, and never will be.
-    Sealed fields are opened with the cipher ``keys`` gives (asked for only when there are some).
+    Sealed fields are opened with the cipher ``keys`` gives (asked for only when ``wanted`` has some).
     """
     if envelope.type != wanted.event_type:
         raise UndecodableEvent(f"stored {envelope.type} cannot be read as {wanted.event_type}")
@@ -32,7 +32,7 @@ def decode(envelope: Envelope, wanted: type[Event], *, keys: Callable[[], FieldC
         data = upcasting.upcast(envelope.type, envelope.data, from_version=stored, to_version=current)
     except upcasting.NoUpcaster as error:
         raise UndecodableEvent(f"stored {envelope.type} v{stored} cannot be read as v{current}: {error}") from None
-    context = sensitive.sealing(keys()) if keys is not None and sensitive.contains_sealed(data) else None
+    context = sensitive.sealing(keys()) if keys is not None and sensitive.has_sensitive_fields(wanted) else None
     try:
         return wanted.model_validate(data, context=context)
     except ValidationError as error:

@@ -85,14 +85,6 @@ def sensitive_fields_of(event_type: str) -> frozenset[str]:
     return frozenset().union(*(sensitive_fields(cls) for cls in classes))
 
 
-def contains_sealed(data: Any) -> bool:
-    if isinstance(data, dict):
-        return any(contains_sealed(value) for value in data.values())
-    if isinstance(data, list):
-        return any(contains_sealed(value) for value in data)
-    return is_sealed(data)
-
-
 def resealed(data: Any, fields: frozenset[str], reseal: Callable[[str], str]) -> Any:
     """``data`` with each sealed value, and each clear string of a field named in ``fields``, passed
     through ``reseal`` (``seal_again``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -28,30 +29,34 @@ def dead_letters() -> QuerySet[Delivery]:
 
 def retry(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
-    with transaction.atomic():
-        now = timezone.now()
-        ids = store.retry(deliveries, now=now)
-        store.audit(by, "retry", _listed(ids), count=len(ids), now=now)
-        transaction.on_commit(_wake_due_queues, robust=True)
-    return len(ids)
+    return _audited("retry", store.retry, deliveries, by=by, wake=True)
 
 
 def discard(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Give up on dead deliveries for good (this unblocks later ones of an ordered key)."""
-    with transaction.atomic():
-        now = timezone.now()
-        ids = store.discard(deliveries, now=now)
-        store.audit(by, "discard", _listed(ids), count=len(ids), now=now)
-    return len(ids)
+    return _audited("discard", store.discard, deliveries, by=by, wake=False)
 
 
 def replay(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Run finished deliveries again (the handler runs once more: contexts' services are idempotent)."""
+    return _audited("replay", store.replay, deliveries, by=by, wake=True)
+
+
+def _audited(
+    action: str,
+    change: Callable[..., list[int]],
+    deliveries: QuerySet[Delivery],
+    *,
+    by: Operator,
+    wake: bool,
+) -> int:
+    """``change`` the deliveries and record it, in one transaction; wake the queues after, if asked."""
     with transaction.atomic():
         now = timezone.now()
-        ids = store.replay(deliveries, now=now)
-        store.audit(by, "replay", _listed(ids), count=len(ids), now=now)
-        transaction.on_commit(_wake_due_queues, robust=True)
+        ids = change(deliveries, now=now)
+        store.audit(by, action, _listed(ids), count=len(ids), now=now)
+        if wake:
+            transaction.on_commit(_wake_due_queues, robust=True)
     return len(ids)
 
 
@@ -124,11 +129,8 @@ def rotate_field_keys(*, by: Operator) -> int:
     field was sealed too), so that older keys can be dropped. Values sealed with it already are left."""
     settings = conf.current()
     cipher, newest = settings.field_cipher, settings.newest_field_cipher
-    fields_of = {
-        cls.event_type: sensitive.sensitive_fields_of(cls.event_type)
-        for cls in catalog.event_classes()
-        if sensitive.has_sensitive_fields(cls)
-    }
+    types = {cls.event_type for cls in catalog.event_classes()}
+    fields_of = {event_type: fields for event_type in types if (fields := sensitive.sensitive_fields_of(event_type))}
     tally = _Tally(by, "rotate field keys", f"outbox rows of {', '.join(sorted(fields_of))}")
     changed = outbox.reseal(fields_of, lambda value: sensitive.seal_again(value, cipher, newest), on_chunk=tally.add)
     tally.close()

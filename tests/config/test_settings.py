@@ -6,19 +6,12 @@ import sys
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, run_django
 
 
 def start_django(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_django("print('started')", {**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env})
 
 
 def test_production_without_a_secret_key_fails_naming_it():

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from typing import Any
 
 from cryptography.fernet import Fernet
 
-from tests.processes import ROOT
+from tests.processes import run_django
 
 FIELD_KEY = Fernet.generate_key().decode()
 CLIENT = """
@@ -31,14 +30,7 @@ def production(code: str = "", **env: str) -> subprocess.CompletedProcess:
     nothing comes from this process's environment but PATH and HOME, the rest from ``env``."""
     outside = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "PYENV_VERSION"}}
     given = {"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "s" * 50, "LOG_LEVEL": "ERROR", **env}
-    return subprocess.run(
-        [sys.executable, "-c", f"import django\ndjango.setup()\n{code}"],
-        cwd=ROOT,
-        env={**outside, **given},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_django(code, {**outside, **given})
 
 
 def answers_in_production(requests: dict[str, tuple[str, dict[str, str]]], **env: str) -> dict[str, list[Any]]:
