@@ -38,6 +38,34 @@ def test_kombus_own_transport_crashes_there(private_redis: RedisServer):
         channel.close()
 
 
+def acknowledged_after_its_channel_closed(url: str, transport: type) -> tuple[object, object]:
+    """A task finishing after the consumer lost Redis and closed the channel that handed it its message."""
+    connection = Connection(url, transport=transport)
+    queue = connection.SimpleQueue("chaos-wake-ups")
+    queue.put({"wake": "up"})
+    message = queue.get(timeout=2)
+    channel = queue.channel
+    channel.close()
+    channel._disconnect_pools()  # no pool left, as when Redis had gone before the channel closed
+    return connection, message
+
+
+def test_an_acknowledgement_on_a_closed_channel_is_dropped(private_redis: RedisServer, caplog):
+    connection, message = acknowledged_after_its_channel_closed(private_redis.url, Transport)
+
+    message.ack()  # kombu's own QoS raises AttributeError here, and Celery calls that unrecoverable
+
+    assert "acknowledgement on a closed channel not recorded" in caplog.text
+    connection.release()
+
+
+def test_kombus_own_transport_crashes_acknowledging_on_a_closed_channel(private_redis: RedisServer):
+    _, message = acknowledged_after_its_channel_closed(private_redis.url, kombu_redis.Transport)
+
+    with pytest.raises(AttributeError, match="client"):
+        message.ack()
+
+
 def taken_with_prefetch_one(url: str, transport: type) -> tuple[object, object]:
     """A message taken by a consumer allowed one unacknowledged message, and Redis then pausing writes."""
     connection = Connection(url, transport=transport, transport_options={"socket_timeout": 0.3})
