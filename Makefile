@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint api-fuzz bench chaos migrate clean
+.PHONY: venv run run-split test lint api-fuzz bench chaos migrate clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,9 @@ run: migrate
 	@echo "Admin:   http://127.0.0.1:8000/admin/  (create a login: $(BIN)/python manage.py createsuperuser)"
 	@echo "Bus:     $(BIN)/python manage.py eventbus status"
 	DEBUG=$${DEBUG:-1} PAYMENTS_FAKE_PROVIDER_FAULTS=$${PAYMENTS_FAKE_PROVIDER_FAULTS:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+run-split: venv
+	scripts/run-split
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -45,9 +45,11 @@ def fake_carrier() -> FakeCarrier:
     return FakeCarrier(Path(settings.SHIPPING_FAKE_CARRIER_LEDGER), frozenset(settings.SHIPPING_UNSERVED_COUNTRIES))
 
 
-def assert_saga_invariants() -> None:
+def assert_saga_invariants(databases: Iterable[str] = ("default",)) -> None:
+    """Every order's invariants, and the bus's in each of ``databases`` (one per service)."""
     problems = [problem for order in Order.objects.all() for problem in order_problems(order)]
-    problems += bus_problems()
+    for using in databases:
+        problems += [f"{using}: {problem}" for problem in bus_problems(using=using)]
     assert not problems, "\n".join(problems)
 
 
@@ -95,23 +97,26 @@ def news_problems(name: str, order: Order, payment: Payment | None, shipment: Sh
     return problems
 
 
-def bus_problems(may_dead_letter: Callable[[Delivery], bool] = lambda delivery: False) -> list[str]:
+def bus_problems(
+    may_dead_letter: Callable[[Delivery], bool] = lambda delivery: False, *, using: str = "default"
+) -> list[str]:
     """Nothing due left behind, nothing unfinished but the dead letters a fault was expected to leave.
 
     An expected dead letter must still say why it died.
     """
     problems = []
     overdue = timezone.now() - RELAY_GRACE
-    due = OutboxEvent.objects.filter(dispatched_at__isnull=True, deliver_at__lte=overdue).count()
+    events, deliveries = OutboxEvent.objects.using(using), Delivery.objects.using(using)
+    due = events.filter(dispatched_at__isnull=True, deliver_at__lte=overdue).count()
     if due:
         problems.append(f"{due} events due over {RELAY_GRACE.seconds} s ago still undispatched")
-    for delivery in Delivery.objects.exclude(state=Delivery.State.DONE).select_related("event"):
+    for delivery in deliveries.exclude(state=Delivery.State.DONE).select_related("event"):
         expected = delivery.state == Delivery.State.DEAD and may_dead_letter(delivery)
         if not expected:
             problems.append(f"delivery to {delivery.subscriber} is {delivery.state}: {delivery.last_error}")
         elif not delivery.last_error:
             problems.append(f"dead letter {delivery.id} to {delivery.subscriber} gives no reason")
-    repeated = Counter(OutboxEvent.objects.values_list("correlation_id", "type"))
+    repeated = Counter(events.values_list("correlation_id", "type"))
     problems += [f"{kind} published {n} times for {saga}" for (saga, kind), n in repeated.items() if n > 1]
     return problems
 

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "demo",
 ]
 
+# The bounded contexts. A split deployment runs some of them in another service (config/contexts.py).
+CONTEXTS = ["catalog", "orders", "payments", "shipping"]
+DATABASE_ROUTERS = ["config.contexts.ContextRouter"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -326,6 +330,11 @@ CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
 # The bus's settings and their defaults live in eventbus.conf.BusSettings; an EVENTBUS_* variable overrides one.
 globals().update(bus_conf.environment_overrides(os.environ))
+# The services a split deployment runs (docs/split-a-context.md); EVENTBUS_SERVICE, empty by default,
+# picks one of them, and then events between services travel over EVENTBUS_BROKER_URL (RabbitMQ).
+EVENTBUS_SERVICES = _setting("EVENTBUS_SERVICES", env.str, default="shop=*;payments=payments")
+# Where another service's admin lives, for links to a context that does not run here.
+CONTEXT_ADMIN_URLS = _setting("CONTEXT_ADMIN_URLS", env.dict, default={})
 EVENTBUS_DOORBELL_REDIS_URL = _setting("EVENTBUS_DOORBELL_REDIS_URL", env.str, default=REDIS_URL)
 # Sensitive event fields (the card token) are sealed with these Fernet keys, newest first. The
 # development key is public, like the development SECRET_KEY: only on this machine's host names.

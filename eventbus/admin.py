@@ -25,7 +25,7 @@ from eventbus.admin_actions import (
     retry_deliveries,
 )
 from eventbus.kernel import sensitive
-from eventbus.models import DeadLetter, Delivery, OperatorAction, OutboxEvent, Subscription
+from eventbus.models import DeadLetter, Delivery, InboxRejection, OperatorAction, OutboxEvent, Subscription
 
 
 class BusRowsAdmin(admin.ModelAdmin):
@@ -48,8 +48,8 @@ class BusRowsAdmin(admin.ModelAdmin):
 class OutboxEventAdmin(BusRowsAdmin):
     """Published events are facts: no action changes them."""
 
-    list_display = ["id", "type", "version", "key", "time", "deliver_at", "dispatched_at"]
-    list_filter = ["type"]
+    list_display = ["id", "type", "version", "key", "time", "deliver_at", "dispatched_at", "received_from"]
+    list_filter = ["type", "received_from"]
     search_fields = ["=event_id", "=key", "=correlation_id"]
     date_hierarchy = "time"
 
@@ -84,6 +84,7 @@ class SubscriptionAdmin(BusRowsAdmin):
         "timeout_seconds",
         "paused_at",
         "retired_at",
+        "forward_to",
     ]
     list_filter = ["queue", "event_type"]
     search_fields = ["id", "event_type"]
@@ -170,6 +171,19 @@ class OperatorActionAdmin(BusRowsAdmin):
     list_filter = ["action", "via", "operator"]
     search_fields = ["operator", "target", "reason"]
     date_hierarchy = "at"
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InboxRejection)
+class InboxRejectionAdmin(BusRowsAdmin):
+    """Messages from other services that the inbox could not read, with why; kept, never retried."""
+
+    list_display = ["received_at", "queue", "reason"]
+    list_filter = ["queue"]
+    search_fields = ["reason"]
+    date_hierarchy = "received_at"
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

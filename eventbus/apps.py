@@ -21,6 +21,7 @@ class EventbusConfig(AppConfig):
 
 
 def _write_topology(using: str = "default", **kwargs: Any) -> None:
+    from eventbus.engine.routing import local_subscribers
     from eventbus.store import subscriptions
 
-    subscriptions.sync(authoritative=True)
+    subscriptions.sync(local_subscribers(), authoritative=True)

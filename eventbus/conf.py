@@ -20,6 +20,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from eventbus.kernel.backoff import Backoff
+from eventbus.topology.deployment import Deployment
+from eventbus.topology.deployment import parse as parse_deployment
 
 PREFIX = "EVENTBUS_"
 
@@ -54,6 +56,14 @@ class BusSettings:
     """Redis for the doorbell's per-queue gates; empty: every commit sends its Celery message."""
     field_keys: str = ""
     """Fernet keys sealing sensitive event fields, comma-separated, newest first; required to publish."""
+    service: str = ""
+    """The service this process is, one of ``services``; empty: every context runs here (the monolith)."""
+    services: str = ""
+    """The services a split deployment runs, ``name=context,context;...``, ``*`` for every other context."""
+    broker_url: str = ""
+    """RabbitMQ, which carries the events that cross between services; needed when ``service`` is set."""
+    broker_timeout: float = 5.0
+    """How long a connection to RabbitMQ, or the broker's confirmation of one forwarded event, may take."""
 
     @property
     def backoff(self) -> Backoff:
@@ -67,6 +77,11 @@ class BusSettings:
     def field_cipher(self) -> MultiFernet:
         """Seals with the first of ``field_keys``, opens with any of them (kernel/sensitive.py)."""
         return cipher_of(self.field_keys)
+
+    @property
+    def deployment(self) -> Deployment:
+        """Which service runs which context (``service`` and ``services``, topology/deployment.py)."""
+        return deployment_of(self.service, self.services)
 
     @property
     def newest_field_cipher(self) -> Fernet:
@@ -90,6 +105,15 @@ def current() -> BusSettings:
         if hasattr(django_settings, PREFIX + field.name.upper())
     }
     return dataclasses.replace(DEFAULTS, **given)
+
+
+@cache
+def deployment_of(service: str, services: str) -> Deployment:
+    try:
+        found = parse_deployment(service, services)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{PREFIX}SERVICE / {PREFIX}SERVICES: {error}") from None
+    return found
 
 
 @cache

@@ -21,6 +21,9 @@ class OutboxEvent(models.Model):
     baggage = models.CharField(max_length=8192, blank=True, default="")
     deliver_at = models.DateTimeField()
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    received_from = models.CharField(
+        max_length=100, blank=True, default="", help_text="The service it came from; empty if published here."
+    )
 
     class Meta:
         db_table = "eventbus_outbox"
@@ -62,6 +65,9 @@ class Subscription(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True, help_text="Gone from the code at the last migrate.")
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_reason = models.CharField(max_length=500, blank=True, default="")
+    forward_to = models.CharField(
+        max_length=500, blank=True, default="", help_text="A forwarding subscription: the services it sends to."
+    )
 
     class Meta:
         db_table = "eventbus_subscription"
@@ -138,6 +144,24 @@ class DeadLetter(Delivery):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+class InboxRejection(models.Model):
+    """A message the inbox could not take (not a CloudEvents envelope this code reads), kept with its
+    reason instead of crash-looping the consumer; the broker's copy is acknowledged."""
+
+    received_at = models.DateTimeField(db_index=True)
+    queue = models.CharField(max_length=200)
+    reason = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(help_text="As received (sensitive fields travel sealed), cut at 64 KiB.")
+
+    class Meta:
+        db_table = "eventbus_inbox_rejection"
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.queue}: {self.reason[:80]}"
 
 
 class OperatorAction(models.Model):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from common.admin import ReadOnlyAdmin
 from eventbus import Operator
@@ -72,13 +73,22 @@ class OrderAdmin(ReadOnlyAdmin):
             "timeline": selectors.order_timeline(order.id),
             "return_to": request.get_full_path(),
             "links": {
-                "payment": f"{reverse('admin:payments_payment_changelist')}?order_id={order.id}",
-                "shipment": f"{reverse('admin:shipping_shipment_changelist')}?order_id={order.id}",
+                "payment": _changelist("payments", "payment", f"order_id={order.id}"),
+                "shipment": _changelist("shipping", "shipment", f"order_id={order.id}"),
                 "deliveries": f"{reverse('admin:eventbus_delivery_changelist')}?key={order.id}",
                 "outbox": f"{reverse('admin:eventbus_outboxevent_changelist')}?correlation_id={order.id}",
                 "flow": reverse("eventbus-flow"),
             },
         }
+
+
+def _changelist(app_label: str, model: str, query: str) -> str:
+    """Another context's admin list: here when it runs here, else on its service (CONTEXT_ADMIN_URLS), else ""."""
+    try:
+        return f"{reverse(f'admin:{app_label}_{model}_changelist')}?{query}"
+    except NoReverseMatch:
+        base = settings.CONTEXT_ADMIN_URLS.get(app_label, "")
+        return f"{base.rstrip('/')}/{app_label}/{model}/?{query}" if base else ""
 
 
 @admin.register(CatalogEntry)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from chaos.servers import RabbitNode
 from eventbus import publish
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
@@ -70,6 +72,15 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(port=free_port(), directory=tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def private_rabbit() -> Iterator[RabbitNode]:
+    """A RabbitMQ node of the session's own (~5 s to start); a test that stops one starts its own."""
+    # Not under pytest's own temporary directory: the node runs as the rabbitmq user, who may not enter it.
+    node = RabbitNode(Path(tempfile.mkdtemp(prefix="eventbus-rabbit-"))).start()
+    yield node
+    node.remove()
 
 
 @pytest.fixture

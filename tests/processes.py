@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection
+from django.db import connections
 
 from chaos.servers import RedisServer, free_port
 from eventbus.testing import wait_until
@@ -33,9 +33,9 @@ def run_django(code: str, env: Mapping[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def database_url() -> str:
-    """The URL of the database the test process uses, for worker processes to open."""
-    s = connection.settings_dict
+def database_url(alias: str = "default") -> str:
+    """The URL of a database the test process uses, for worker processes to open."""
+    s = connections[alias].settings_dict
     if s["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{s['NAME']}"
     user = s["USER"] or "postgres"

@@ -13,12 +13,24 @@ os.environ.setdefault(
 )
 
 from config.settings import *  # noqa: F403
-from config.settings import INSTALLED_APPS, VAR_DIR, filesystem_broker_options
+from config.settings import DATABASE_ROUTERS, DATABASES, INSTALLED_APPS, VAR_DIR, filesystem_broker_options
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.busapp", "chaos.probe"]
 
 if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker", polling_interval=0.02)
+    # TEST_BROKER_FOLDER gives a second service of a split topology a broker of its own (tests/split.py).
+    broker_folder = os.environ.get("TEST_BROKER_FOLDER", str(VAR_DIR / "test-broker"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(Path(broker_folder), polling_interval=0.02)
+
+# The payments service's own database, for the saga tests run with payments as a service (tests/split.py);
+# set up only for the tests that ask for it. Payments' rows are read there while that topology runs.
+_default = DATABASES["default"]
+if _default["ENGINE"].endswith("sqlite3"):
+    _payments = {"NAME": f"{_default['NAME']}-payments", "TEST": {"NAME": str(VAR_DIR / "test-payments-db.sqlite3")}}
+else:
+    _payments = {"NAME": f"{_default['NAME']}_payments", "TEST": {}}
+DATABASES = {**DATABASES, "payments": {**_default, **_payments}}
+DATABASE_ROUTERS = [*DATABASE_ROUTERS, "tests.split.PaymentsElsewhere"]
 
 PAYMENTS_FAKE_PROVIDER_LEDGER = str(VAR_DIR / "test-payment-provider.sqlite3")
 PAYMENTS_FAKE_PROVIDER_FAULTS = True  # tok_flaky, tok_slow

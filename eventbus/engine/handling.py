@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventbus import conf, store
+from eventbus.engine.routing import local_subscriber
 from eventbus.engine.time_limit import time_limit
 from eventbus.kernel.context import handling
 from eventbus.kernel.decoding import UndecodableEvent, decode
@@ -26,7 +27,7 @@ from eventbus.kernel.sensitive import FieldCipher
 from eventbus.models import Delivery
 from eventbus.observability import metrics, tracing
 from eventbus.store import Attempt, Claim, outbox
-from eventbus.topology.subscribers import Subscriber, subscriber
+from eventbus.topology.subscribers import Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def _field_cipher() -> FieldCipher:
 
 
 def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attempt:
-    found = subscriber(claim.subscriber)
+    found = local_subscriber(claim.subscriber)
     if delivery is None or found is None:
         return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
     envelope = outbox.envelope_of(delivery.event)

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from eventbus import conf, store
 from eventbus.engine.handling import process_claim
+from eventbus.engine.routing import local_subscribers
 from eventbus.observability import tracing
-from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport import doorbell
 
 
@@ -55,7 +55,7 @@ def deliver(queue: str) -> int:
     worker, not the queue, and a queue under load is worked by more than one process.
     """
     batch = conf.current().batch_size
-    mine = [found.id for found in all_subscribers() if found.queue == queue]
+    mine = [found.id for found in local_subscribers() if found.queue == queue]
     handled, helped = 0, False
 
     def round_() -> tuple[bool, bool]:

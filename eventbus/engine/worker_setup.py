@@ -15,8 +15,8 @@ from celery.signals import celeryd_after_setup, task_prerun, worker_ready
 from django.db import close_old_connections
 
 from eventbus import conf
+from eventbus.engine.routing import local_subscribers
 from eventbus.store import subscriptions
-from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport import checks
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,13 @@ def consume_every_queue_by_default(sender: str, instance: Any, **kwargs: Any) ->
     queues = instance.app.amqp.queues
     if set(queues.consume_from) != {conf.current().queue}:
         return
-    for queue in sorted({found.queue for found in all_subscribers()}):
+    for queue in sorted({found.queue for found in local_subscribers()}):
         queues.select_add(queue)
 
 
 @worker_ready.connect
 def add_subscribers_to_topology(**kwargs: Any) -> None:
-    subscriptions.sync(authoritative=False)
+    subscriptions.sync(local_subscribers(), authoritative=False)
     warning = checks.broker_eviction_warning()
     if warning:
         log.warning("%s", warning)

@@ -14,10 +14,10 @@ from eventbus.models import OutboxEvent
 
 def append(envelope: Envelope, *, deliver_at: datetime) -> None:
     """Insert the envelope's row in the caller's transaction; the relay picks it up at ``deliver_at``."""
-    _row(envelope, deliver_at=deliver_at).save(force_insert=True)
+    row_of(envelope, deliver_at=deliver_at).save(force_insert=True)
 
 
-def _row(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
+def row_of(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:
     return OutboxEvent(
         event_id=envelope.id,
         source=envelope.source,

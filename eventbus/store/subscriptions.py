@@ -1,13 +1,15 @@
 """The topology as data: this process's ``@subscribe`` declarations written to the Subscription table.
 
 Fan-out reads the table, so an event reaches every subscriber that any deployed code declares,
-whichever process relays it. ``migrate`` is the authority: it writes the code's declarations and retires
+whichever process relays it. In a split deployment each service's table holds the subscribers it runs
+and its forwarding ones (engine/routing.py). ``migrate`` is the authority: it writes the code's declarations and retires
 the rows the code no longer has. A worker at start-up only adds the subscribers the table lacks,
 so a worker of an older release can neither retire nor rewrite a newer declaration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -15,15 +17,15 @@ from django.utils import timezone
 
 from eventbus import conf
 from eventbus.models import Subscription
-from eventbus.topology.subscribers import Subscriber, all_subscribers
+from eventbus.topology.subscribers import Subscriber
 
-FIELDS = ["event_type", "queue", "ordered", "max_attempts", "timeout_seconds", "publishes"]
+FIELDS = ["event_type", "queue", "ordered", "max_attempts", "timeout_seconds", "publishes", "forward_to"]
 
 
-def sync(*, authoritative: bool) -> None:
-    """Add this process's subscribers; if ``authoritative``, also rewrite them and retire the rest."""
+def sync(subscribers: Iterable[Subscriber], *, authoritative: bool) -> None:
+    """Add ``subscribers`` (this process's); if ``authoritative``, also rewrite them and retire the rest."""
     now = timezone.now()
-    declared = {found.id: _row(found, now) for found in all_subscribers()}
+    declared = {found.id: _row(found, now) for found in subscribers}
     with transaction.atomic():
         known = {row.id: row for row in Subscription.objects.select_for_update().filter(id__in=declared)}
         Subscription.objects.bulk_create(
@@ -45,6 +47,7 @@ def _row(found: Subscriber, now: datetime) -> Subscription:
         max_attempts=found.max_attempts or conf.current().max_attempts,
         timeout_seconds=found.timeout or conf.current().handler_timeout,
         publishes=found.publishes_types,
+        forward_to=",".join(found.forward_to),
         registered_at=now,
     )
 

@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from eventbus import conf, store
 from eventbus.engine.handling import process_claim
+from eventbus.engine.routing import local_subscribers
 from eventbus.kernel import sensitive
 from eventbus.kernel.decoding import decode
 from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.event import Event
 from eventbus.models import Delivery, OutboxEvent
 from eventbus.store import outbox, subscriptions
-from eventbus.topology.subscribers import all_subscribers
 
 
 class Published(list[Envelope]):
@@ -51,14 +51,14 @@ def capture_published() -> Iterator[Published]:
 
 def relay(limit: int = 100, *, now: datetime | None = None) -> int:
     """Relay up to ``limit`` due events in this process (its subscribers written to the topology first)."""
-    subscriptions.sync(authoritative=True)
+    subscriptions.sync(local_subscribers(), authoritative=True)
     relayed, _ = store.relay(limit, now=now or timezone.now())
     return relayed.events
 
 
 def claim(limit: int = 100, *, now: datetime | None = None) -> store.Claim | None:
     """Claim due deliveries of one of this process's subscribers, as a worker would."""
-    mine = [found.id for found in all_subscribers()]
+    mine = [found.id for found in local_subscribers()]
     return store.claim(mine, limit, now=now or timezone.now(), token=uuid4())
 
 
@@ -79,14 +79,14 @@ def run_pending(*, now: datetime | None = None, max_rounds: int = 1000) -> int:
     raise RuntimeError(f"deliveries still due after {max_rounds} rounds: a handler keeps publishing?")
 
 
-def is_idle(*, correlation_id: str | None = None) -> bool:
+def is_idle(*, correlation_id: str | None = None, using: str = "default") -> bool:
     """Nothing left to do: no due event undispatched, no delivery pending, running or dead.
 
     One statement, so one snapshot: two queries could miss work that moved from one table to the
     other between them (a relay, or a handler that published).
     """
-    events = store.due_events(timezone.now())
-    deliveries = Delivery.objects.filter(state__in=store.OPEN_STATES)
+    events = store.due_events(timezone.now()).using(using)
+    deliveries = Delivery.objects.using(using).filter(state__in=store.OPEN_STATES)
     if correlation_id is not None:
         events = events.filter(correlation_id=correlation_id)
         deliveries = deliveries.filter(event__correlation_id=correlation_id)

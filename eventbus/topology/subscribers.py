@@ -37,6 +37,10 @@ class Subscriber:
     queue: str = ""
     timeout: float | None = None
     prepare: Prepare | None = field(default=None, compare=False)
+    context: str = ""
+    """The context (Django app label) that declared it: where it runs when the deployment is split."""
+    forward_to: tuple[str, ...] = ()
+    """Set on the bus's own forwarding subscribers: the services it sends the event to."""
 
     @property
     def event_type(self) -> str:
@@ -100,6 +104,7 @@ def subscribe(
                 queue or owner,
                 timeout,
                 prepare,
+                owner,
             )
         )
         return handler

@@ -5,7 +5,8 @@ When a context runs as its own service, events cross between services through Ra
 - ``eventbus.events``, a durable topic exchange: a forwarded event's routing key is its type
   (``orders.OrderCreated``).
 - ``eventbus.<service>``, one durable **quorum** queue per receiving service, bound to exactly the
-  event types its subscribers react to (the topology data: its ``Subscription`` rows). A message
+  event types its subscribers react to (the topology data: its ``Subscription`` rows), with a single
+  active consumer at a time (a second inbox process stands by), which keeps the arrival order. A message
   that comes back more often than ``delivery_limit`` times (a consumer that keeps crashing on it)
   is not retried forever:
 - ``eventbus.dead``, a direct exchange, routes it by service name to ``eventbus.dead.<service>``,
@@ -44,6 +45,7 @@ class ServiceQueues:
             durable=True,
             queue_arguments={
                 "x-queue-type": "quorum",
+                "x-single-active-consumer": True,
                 "x-delivery-limit": self.delivery_limit,
                 "x-dead-letter-exchange": DEAD.name,
                 "x-dead-letter-routing-key": self.service,

@@ -1,4 +1,5 @@
-"""Start-up checks of the transport: a broker Redis that may evict Celery's messages."""
+"""Start-up checks of the transport: a broker Redis that may evict Celery's messages; a split
+deployment without the RabbitMQ that carries its events between services."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 import redis
 from celery import current_app
 from django.core import checks
+
+from eventbus import conf
 
 # Celery's queues are lists without a TTL: only an allkeys-* policy can evict them.
 EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
@@ -44,3 +47,18 @@ def check_broker_eviction(app_configs: Any = None, **kwargs: Any) -> list[checks
     """``manage.py check`` and ``migrate`` warn (eventbus.W001); a worker logs it at start-up."""
     found = broker_eviction_warning()
     return [checks.Warning(found, id="eventbus.W001")] if found else []
+
+
+@checks.register("eventbus")
+def check_split_broker(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A process of a split deployment (``EVENTBUS_SERVICE`` set) needs ``EVENTBUS_BROKER_URL`` (eventbus.E001)."""
+    settings = conf.current()
+    if settings.deployment.split and not settings.broker_url:
+        return [
+            checks.Error(
+                f"EVENTBUS_SERVICE is {settings.service!r} but EVENTBUS_BROKER_URL is empty: "
+                "events between services could not leave nor arrive",
+                id="eventbus.E001",
+            )
+        ]
+    return []

@@ -13,7 +13,7 @@ from eventbus.operations.flow import choreography
 from eventbus.operations.graph import mermaid
 from eventbus.store import subscriptions
 from eventbus.testing import relay, run_pending
-from eventbus.topology.subscribers import unsubscribe
+from eventbus.topology.subscribers import all_subscribers, unsubscribe
 from tests.busapp.events import Ping
 from tests.busapp.models import Effect
 
@@ -62,7 +62,7 @@ def test_a_subscriber_gone_from_the_code_is_retired_and_reported_not_dropped(cap
         run_pending()
     finally:
         unsubscribe("tests.short_lived")
-    subscriptions.sync(authoritative=True)
+    subscriptions.sync(all_subscribers(), authoritative=True)
     assert Subscription.objects.get(id="tests.short_lived").retired_at is not None
     assert Delivery.objects.get(subscriber="tests.short_lived").state == State.PENDING
     call_command("eventbus", "status")
@@ -76,7 +76,7 @@ def test_a_worker_adds_its_subscribers_but_never_rewrites_or_retires():
     Subscription.objects.filter(id="busapp.record_ping").update(max_attempts=99)
     another_release_subscribes("newer.release_only")
     Subscription.objects.filter(id="busapp.record_fanout").delete()
-    subscriptions.sync(authoritative=False)
+    subscriptions.sync(all_subscribers(), authoritative=False)
     assert Subscription.objects.get(id="busapp.record_ping").max_attempts == 99
     assert Subscription.objects.get(id="newer.release_only").retired_at is None
     assert Subscription.objects.filter(id="busapp.record_fanout").exists()

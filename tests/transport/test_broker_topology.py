@@ -4,9 +4,7 @@ which a message goes to that service's dead letters."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from amqp.exceptions import PreconditionFailed
@@ -19,17 +17,9 @@ from eventbus.transport.broker_topology import EVENTS, ServiceQueues, declare, u
 PAYMENTS = ServiceQueues("payments", frozenset({"orders.OrderCreated", "orders.OrderCancelled"}), delivery_limit=2)
 
 
-@pytest.fixture(scope="module")
-def rabbit() -> Iterator[RabbitNode]:
-    # Not under pytest's own temporary directory: the node runs as the rabbitmq user, who may not enter it.
-    node = RabbitNode(Path(tempfile.mkdtemp(prefix="eventbus-rabbit-"))).start()
-    yield node
-    node.remove()
-
-
 @pytest.fixture
-def broker(rabbit: RabbitNode) -> Iterator[Connection]:
-    with Connection(rabbit.url, transport_options={"confirm_publish": True}, connect_timeout=5) as connection:
+def broker(private_rabbit: RabbitNode) -> Iterator[Connection]:
+    with Connection(private_rabbit.url, transport_options={"confirm_publish": True}, connect_timeout=5) as connection:
         declare(connection, PAYMENTS)
         yield connection
         with connection.channel() as channel:

@@ -1,9 +1,10 @@
-"""manage.py eventbus status | dlq | replay | pause | resume | purge | rotate-keys | graph | schemas."""
+"""manage.py eventbus status | dlq | replay | pause | resume | purge | rotate-keys | inbox | graph | schemas."""
 
 from __future__ import annotations
 
 import getpass
 import re
+import signal
 from argparse import ArgumentParser, ArgumentTypeError
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from eventbus import operations
+from eventbus.engine import receiving
 from eventbus.models import Delivery, Subscription
 from eventbus.operations import graph, schemas
 from eventbus.operations.flow import choreography
@@ -73,6 +75,7 @@ class Command(BaseCommand):
         purge = actions.add_parser("purge", help="delete finished events older than a duration")
         purge.add_argument("--older-than", required=True, type=duration, help="e.g. 7d, 12h")
         rotate = actions.add_parser("rotate-keys", help="seal stored sensitive fields again with the newest field key")
+        actions.add_parser("inbox", help="consume this service's inbox queue from RabbitMQ (split deployments)")
         draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
         draw.add_argument("--format", choices=["mermaid", "markdown"], default="mermaid")
         schema = actions.add_parser("schemas", help="published events' JSON Schemas beside their contexts")
@@ -159,6 +162,17 @@ class Command(BaseCommand):
     def _rotate_keys(self, options: dict[str, Any]) -> None:
         changed = operations.rotate_field_keys(by=_operator(options))
         self.stdout.write(f"sealed again with the newest field key: {changed} outbox rows")
+
+    def _inbox(self, options: dict[str, Any]) -> None:
+        try:
+            consumer = receiving.inbox()
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, lambda *_: consumer.stop())
+        self.stdout.write(f"inbox {consumer.queues.inbox.name} consuming from {consumer.connection.as_uri()}")
+        consumer.run()
+        self.stdout.write(f"inbox stopped after {consumer.received} message(s)")
 
     def _graph(self, options: dict[str, Any]) -> None:
         render = graph.mermaid if options["format"] == "mermaid" else graph.markdown

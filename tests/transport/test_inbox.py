@@ -1,0 +1,103 @@
+"""Arriving at a service: the inbox consumer acknowledges a message only once it is stored, and holds
+on to it while storing fails, without spending its delivery limit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from kombu import Connection
+
+from chaos.servers import RabbitNode
+from eventbus.testing import wait_until
+from eventbus.transport.broker_topology import EVENTS, ServiceQueues
+from eventbus.transport.inbox import Inbox
+
+PAYMENTS = ServiceQueues("payments", frozenset({"orders.OrderCreated"}))
+
+
+class Unreachable(Exception):
+    """Stands for the database being down."""
+
+
+class Store:
+    def __init__(self, failures: int = 0) -> None:
+        self.failures, self.stored = failures, []
+
+    def __call__(self, body: bytes, headers: Mapping[str, Any]) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise Unreachable("database down")
+        self.stored.append((body, dict(headers)))
+        return "stored"
+
+
+@pytest.fixture
+def running(private_rabbit: RabbitNode) -> Iterator[callable]:
+    started: list[tuple[Inbox, threading.Thread]] = []
+
+    def run(store: Store) -> Inbox:
+        inbox = Inbox(private_rabbit.url, PAYMENTS, store, timeout=2, retryable=(Unreachable,))
+        thread = threading.Thread(target=inbox.run, daemon=True)
+        thread.start()
+        started.append((inbox, thread))
+        return inbox
+
+    yield run
+    for inbox, thread in started:
+        inbox.stop()
+        thread.join(timeout=10)
+    with Connection(private_rabbit.url) as connection, connection.channel() as channel:
+        for queue in (PAYMENTS.inbox, PAYMENTS.dead):
+            queue.bind(channel).delete()
+
+
+def send(url: str, body: bytes) -> None:
+    with Connection(url, transport_options={"confirm_publish": True}) as connection, connection.Producer() as producer:
+        producer.publish(body, exchange=EVENTS, routing_key="orders.OrderCreated", headers={"id": "e1"}, retry=False)
+
+
+def unacknowledged_and_ready(url: str) -> int:
+    with Connection(url) as connection, connection.channel() as channel:
+        return PAYMENTS.inbox.bind(channel).queue_declare(passive=True).message_count
+
+
+def test_a_message_is_stored_with_its_headers_then_acknowledged(running, private_rabbit):
+    store = Store()
+    inbox = running(store)
+    assert inbox.consuming.wait(10)
+
+    send(private_rabbit.url, b'{"id": "e1"}')
+
+    wait_until(lambda: inbox.received == 1, timeout=10, what="the message acknowledged")
+    assert store.stored == [(b'{"id": "e1"}', {"id": "e1"})]
+
+
+def test_a_message_waits_with_its_consumer_while_storing_fails(running, private_rabbit):
+    store = Store(failures=3)
+    inbox = running(store)
+    assert inbox.consuming.wait(10)
+
+    send(private_rabbit.url, b'{"id": "e2"}')
+
+    wait_until(lambda: inbox.received == 1, timeout=20, what="the message stored after three failures")
+    assert store.failures == 0
+    assert [body for body, _ in store.stored] == [b'{"id": "e2"}']
+
+
+def test_a_consumer_stopped_while_storing_fails_leaves_the_message_to_the_next(running, private_rabbit):
+    failing = running(Store(failures=1000))
+    assert failing.consuming.wait(10)
+    send(private_rabbit.url, b'{"id": "e3"}')
+    wait_until(
+        lambda: unacknowledged_and_ready(private_rabbit.url) == 0, timeout=10, what="the first consumer to take it"
+    )
+
+    failing.stop()
+    store = Store()
+    running(store)
+
+    wait_until(lambda: len(store.stored) == 1, timeout=20, what="the message taken over by the next consumer")
+    assert store.stored[0][0] == b'{"id": "e3"}'
