@@ -1,4 +1,4 @@
-"""Where the CPU went during a measurement: this process, the worker group, PostgreSQL, Redis.
+"""Where the CPU went during a measurement: this process, the worker groups, PostgreSQL, Redis, RabbitMQ.
 
 Read from /proc (utime + stime of every live process), so it costs nothing while measuring.
 Counted per process: one that starts meanwhile counts whole, one that exits meanwhile is lost
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
-COMPONENTS = ("publisher", "workers", "postgres", "redis", "other")
+COMPONENTS = ("publisher", "workers", "remote", "postgres", "redis", "rabbitmq", "other")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Snapshot:
         return spent
 
 
-def snapshot(worker_group: int | None) -> Snapshot:
+def snapshot(groups: dict[int, str]) -> Snapshot:
+    """CPU so far of this process, of each process group in ``groups`` (as its component), and of the servers."""
     processes: dict[int, tuple[str, float]] = {}
     me = os.getpid()
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -42,21 +43,23 @@ def snapshot(worker_group: int | None) -> Snapshot:
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
         group, seconds = int(fields[2]), (int(fields[11]) + int(fields[12])) / TICKS
-        component = _component(pid, name, group, me, worker_group)
+        component = _component(pid, name, group, me, groups)
         if component:
             processes[pid] = (component, seconds)
     return Snapshot(processes, _machine_busy())
 
 
-def _component(pid: int, name: str, group: int, me: int, worker_group: int | None) -> str | None:
+def _component(pid: int, name: str, group: int, me: int, groups: dict[int, str]) -> str | None:
     if pid == me:
         return "publisher"
-    if worker_group is not None and group == worker_group:
-        return "workers"
+    if group in groups:
+        return groups[group]
     if name.startswith("postgres"):
         return "postgres"
     if name.startswith("redis-server"):
         return "redis"
+    if name.startswith("beam.smp"):
+        return "rabbitmq"
     return None
 
 

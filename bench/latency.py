@@ -32,7 +32,7 @@ class Latency:
         return self.latencies_ms[max(math.ceil(p / 100 * len(self.latencies_ms)) - 1, 0)]
 
 
-def paced(workers: Workers, run: str, *, rate: float, seconds: float) -> Latency:
+def paced(workers: Workers, run: str, *, rate: float, seconds: float, groups: dict[int, str] | None = None) -> Latency:
     items = round(rate * seconds)
     committed: dict[int, float] = {}
 
@@ -49,7 +49,7 @@ def paced(workers: Workers, run: str, *, rate: float, seconds: float) -> Latency
                 transaction.on_commit(partial(note_commit, n))  # first in line: runs before the doorbell
                 publish(NoopEvent(run=run, n=n), key=str(n))
 
-    measured = measure(workers, run, items, send, timeout=STALL_ALLOWANCE + seconds)
+    measured = measure(workers, run, items, send, timeout=STALL_ALLOWANCE + seconds, groups=groups)
     latencies = sorted(1000 * (measured.starts[n] - committed[n]) for n in range(items))
     span = max(committed.values()) - min(committed.values())
     return Latency(measured, committed, latencies, (items - 1) / span if span else 0.0)

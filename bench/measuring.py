@@ -68,14 +68,17 @@ def measure(
     *,
     timeout: float,
     stamps: Stamps | None = None,
+    groups: dict[int, str] | None = None,
 ) -> Measured:
     """Call ``send`` (which publishes ``items`` items tagged ``run``), then wait until all started.
 
-    The run ends at the last start stamp, not when polling noticed it.
+    The run ends at the last start stamp, not when polling noticed it. CPU is counted for the
+    worker and for ``groups`` (more process groups, by component: a remote service's).
     """
+    groups = {workers.group: "workers", **(groups or {})}
     tasks_before = workers.tasks_run()
     queries_before = _queries()
-    cpu_before = cpu.snapshot(workers.group)
+    cpu_before = cpu.snapshot(groups)
     started = time.time()
     send()
     sent = time.time()
@@ -88,7 +91,7 @@ def measure(
 
     wait_until(all_started, timeout=timeout, what=f"{items} items of {run}", interval=0.1)
     starts = stamps.read()
-    cpu_spent = cpu.snapshot(workers.group).minus(cpu_before)
+    cpu_spent = cpu.snapshot(groups).minus(cpu_before)
     if querycount.ENABLED:  # the last task is still finishing: its count comes when it ends
         wait_until(workers.idle, timeout=timeout, what="the workers to go idle")
     queries = _queries()

@@ -33,6 +33,10 @@ TARGETS: dict[str, Target | None] = {
     "sagas_per_s": _at_least("sagas_per_s", 200),
     "saga_latency_ms_p50": _at_most("saga_latency_ms_p50", 50),
     "saga_latency_ms_p99": _at_most("saga_latency_ms_p99", 200),
+    "split_events_per_s": None,
+    "split_ratio": _at_least("split_ratio", 0.5),
+    "split_latency_ms_p50": _at_most("split_latency_ms_p50", 20),
+    "split_latency_ms_p99": _at_most("split_latency_ms_p99", 100),
     "api_healthz_per_s": None,
     "api_place_per_s": None,
     "api_place_ratio": None,
@@ -71,9 +75,17 @@ def breakdown(details: dict) -> str:
         "latency event": [details["latency"]] if "latency" in details else [],
         "saga (order)": [details["saga"]] if "saga" in details else [],
         "saga latency (order)": [details["saga_latency"]] if "saga_latency" in details else [],
+        "split event": details.get("split_runs", []),
+        "split latency event": [details["split_latency"]] if "split_latency" in details else [],
     }
-    columns = ["cpu_ms_publisher", "cpu_ms_workers", "cpu_ms_postgres", "cpu_ms_redis", "celery_tasks"]
-    rows = [("per item (median run)", "publisher", "workers", "postgres", "redis", "tasks", "per claim", "sent/s")]
+    columns = [
+        *("cpu_ms_publisher", "cpu_ms_workers", "cpu_ms_remote", "cpu_ms_postgres", "cpu_ms_redis", "cpu_ms_rabbitmq"),
+        "celery_tasks",
+    ]
+    rows = [
+        ("per item (median run)", "publisher", "workers", "remote", "postgres", "redis", "rabbitmq", "tasks"),
+    ]
+    rows[0] = (*rows[0], "per claim", "sent/s")
     for label, measured in runs.items():
         if not measured:
             continue

@@ -25,6 +25,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--relay-repeat", type=int, default=3, help="relay runs of each kind (median kept)")
     parser.add_argument("--skip-live", action="store_true", help="relay only: no workers, no throughput")
     parser.add_argument("--skip-relay", action="store_true", help="throughput and latency only")
+    parser.add_argument("--skip-split", action="store_true", help="no events across services (needs RabbitMQ)")
     parser.add_argument(
         "--count-queries", action="store_true", help="also count SQL statements per item (adds a little work)"
     )

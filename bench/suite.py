@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from eventbus import conf
 
-from . import api, busstats, latency, relay_speed, saga, services, throughput
+from . import api, busstats, latency, relay_speed, saga, services, split, throughput
 from .measuring import Measured
 from .noop.stamps import stamp_dir
 from .workers import ROOT, Workers
@@ -43,6 +43,8 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
             live(workers, args, figures, details)
         finally:
             workers.stop()
+        if not args.skip_split:
+            across_services(args, figures, details)
         if args.sagas and args.api_requests:
             rest_api(args, figures, details)
     if not args.skip_relay:
@@ -120,6 +122,36 @@ def sagas(workers: Workers, args: argparse.Namespace, figures: dict[str, float],
     say(
         f"saga latency: p50 {figures['saga_latency_ms_p50']:.1f} ms, p99 {figures['saga_latency_ms_p99']:.1f} ms"
         f"{notes(details['saga_latency'])}"
+    )
+
+
+def across_services(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    """The same no-op events, their subscriber in another service: throughput, then latency at the same rate."""
+    say("split: the no-op subscriber in a remote service (own database, broker, worker, inbox), over RabbitMQ")
+    with split.services(VAR) as (shop, remote):
+        throughput.events(shop, "split-warmup", 200, groups=remote.groups)
+        runs = []
+        for i in range(1, args.repeat + 1):
+            services.truncate_bus_tables()
+            runs.append(throughput.events(shop, f"split-{i}", args.items, groups=remote.groups))
+            say(f"split run {i}: {runs[-1].per_s:,.0f} events/s{notes(describe(runs[-1]))}")
+        figures["split_events_per_s"] = statistics.median(m.per_s for m in runs)
+        if "events_per_s" in figures:
+            figures["split_ratio"] = figures["split_events_per_s"] / figures["events_per_s"]
+        services.truncate_bus_tables()
+        say(f"split latency: {args.rate:g} events/s for {args.seconds:g} s")
+        paced = latency.paced(shop, "split-latency", rate=args.rate, seconds=args.seconds, groups=remote.groups)
+    figures["split_latency_ms_p50"] = paced.percentile(50)
+    figures["split_latency_ms_p99"] = paced.percentile(99)
+    details["split_runs"] = [describe(m) for m in runs]
+    details["split_latency"] = {
+        **describe(paced.measured),
+        "achieved_rate": round(paced.achieved_rate, 1),
+        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+    }
+    say(
+        f"split latency: p50 {figures['split_latency_ms_p50']:.1f} ms, p99 {figures['split_latency_ms_p99']:.1f} ms"
+        f"{notes(details['split_latency'])}"
     )
 
 

@@ -32,5 +32,7 @@ def baseline(workers: Workers, run: str, items: int) -> Measured:
     return measure(workers, run, items, lambda: send_tasks(run, items), timeout=STALL_ALLOWANCE + items / 100)
 
 
-def events(workers: Workers, run: str, items: int) -> Measured:
-    return measure(workers, run, items, lambda: publish_events(run, items), timeout=STALL_ALLOWANCE + items / 100)
+def events(workers: Workers, run: str, items: int, *, groups: dict[int, str] | None = None) -> Measured:
+    """``groups``: more worker process groups whose CPU counts (a remote service's)."""
+    send = lambda: publish_events(run, items)  # noqa: E731
+    return measure(workers, run, items, send, timeout=STALL_ALLOWANCE + items / 100, groups=groups)

@@ -34,6 +34,8 @@ class Workers:
 
     log: Path
     concurrency: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    hostname: str = HOSTNAME
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> Workers:
@@ -42,10 +44,11 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "BENCH_STAMP_DIR": str(stamp_dir()),
             "LOG_LEVEL": "WARNING",
+            **self.extra_env,
         }
         args = [
             *(sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "eventbus"),
-            *("-c", str(self.concurrency), "-n", HOSTNAME),
+            *("-c", str(self.concurrency), "-n", self.hostname),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
             "--beat",  # the sweep, as deployed: it re-drives what a lost kick or an expired lease left
         ]
@@ -58,6 +61,8 @@ class Workers:
 
     def _answers(self) -> bool:
         self.check_alive()
+        if "BENCH_BROKER_URL" in self.extra_env:
+            return True  # a remote service's worker, on a broker of its own: its first run waits for it
         return bool(app.control.ping(timeout=0.5))
 
     @property

@@ -27,7 +27,7 @@ from eventbus.store import subscriptions
 from eventbus.testing import is_idle, wait_until
 from eventbus.topology.deployment import parse
 from eventbus.topology.subscribers import all_subscribers
-from eventbus.transport.broker_topology import declare
+from eventbus.transport.broker_topology import ServiceQueues, declare
 from tests.processes import ROOT, Worker, database_url
 
 SERVICES = "shop=*;payments=payments"
@@ -85,54 +85,86 @@ class Inbox:
             self.process.wait(timeout=10)
 
 
-def service_env(service: str, broker_url: str) -> dict[str, str]:
-    return {"EVENTBUS_SERVICE": service, "EVENTBUS_SERVICES": SERVICES, "EVENTBUS_BROKER_URL": broker_url}
-
-
-def payments_env(worker_env: dict[str, str], broker_url: str, tmp_path: Path) -> dict[str, str]:
-    """What differs for payments: its database, and a Celery broker and doorbell of its own."""
-    own = {"DATABASE_URL": database_url("payments"), "EVENTBUS_DOORBELL_REDIS_URL": ""}
-    celery = worker_env["CELERY_BROKER_URL"]
-    if celery.startswith("filesystem://"):
-        own["TEST_BROKER_FOLDER"] = str(tmp_path / "payments-broker")
-    else:
-        own["CELERY_BROKER_URL"] = re.sub(r"/(\d+)$", lambda db: f"/{int(db[1]) + 8}", celery)
-    return {**own, **service_env("payments", broker_url)}
-
-
 @dataclass
 class SplitTopology:
+    """The shop and payments, each a worker (with beat) and an inbox; either can be stopped and started."""
+
     rabbit: RabbitNode
-    started: list[Worker | Inbox] = field(default_factory=list)
+    start_worker: Callable[..., Worker]
+    worker_env: dict[str, str]
+    tmp_path: Path
+    services: str = SERVICES
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    running: dict[str, list[Worker | Inbox]] = field(default_factory=dict)
+    inboxes: list[Inbox] = field(default_factory=list)
 
     @classmethod
     def start(
-        cls, rabbit: RabbitNode, start_worker: Callable[..., Worker], worker_env: dict[str, str], tmp_path: Path
+        cls,
+        rabbit: RabbitNode,
+        start_worker: Callable[..., Worker],
+        worker_env: dict[str, str],
+        tmp_path: Path,
+        *,
+        services: str = SERVICES,
+        extra_env: dict[str, dict[str, str]] | None = None,
     ) -> SplitTopology:
-        topology = cls(rabbit)
+        """Both services running; ``extra_env`` adds to a service's environment (a fault to switch on)."""
+        topology = cls(rabbit, start_worker, worker_env, tmp_path, services, extra_env or {})
         topology.purge_queues()
-        with override_settings(EVENTBUS_SERVICE="shop", EVENTBUS_SERVICES=SERVICES, EVENTBUS_BROKER_URL=rabbit.url):
+        with override_settings(**topology.settings("shop")):
             subscriptions.sync(local_subscribers(), authoritative=True)  # as the shop's migrate does
-        shop, payments = service_env("shop", rabbit.url), payments_env(worker_env, rabbit.url, tmp_path)
-        for name, env in (("shop", shop), ("payments", payments)):
-            start_worker(**env)
-            topology.started.append(Inbox(tmp_path / f"inbox-{name}.log", {**worker_env, **env}).start())
+        for service in ("shop", "payments"):
+            topology.start_service(service)
         return topology
+
+    def settings(self, service: str) -> dict[str, str]:
+        return {"EVENTBUS_SERVICE": service, "EVENTBUS_SERVICES": self.services, "EVENTBUS_BROKER_URL": self.rabbit.url}
+
+    def env(self, service: str) -> dict[str, str]:
+        """What differs from the shop's worker environment: payments has its own database, Celery broker
+        and doorbell."""
+        if service == "shop":
+            return {**self.settings(service), **self.extra_env.get(service, {})}
+        own = {"DATABASE_URL": database_url("payments"), "EVENTBUS_DOORBELL_REDIS_URL": ""}
+        celery = self.worker_env["CELERY_BROKER_URL"]
+        if celery.startswith("filesystem://"):
+            own["TEST_BROKER_FOLDER"] = str(self.tmp_path / "payments-broker")
+        else:
+            own["CELERY_BROKER_URL"] = re.sub(r"/(\d+)$", lambda db: f"/{int(db[1]) + 8}", celery)
+        return {**own, **self.settings(service), **self.extra_env.get(service, {})}
+
+    def start_service(self, service: str) -> None:
+        env = self.env(service)
+        worker = self.start_worker(**env)
+        self.inboxes.append(
+            Inbox(self.tmp_path / f"inbox-{service}-{len(self.inboxes)}.log", {**self.worker_env, **env})
+        )
+        self.running[service] = [worker, self.inboxes[-1].start()]
+
+    def inbox_log(self, service: str) -> str:
+        """Everything the service's inbox processes logged so far."""
+        return "".join(inbox.log.read_text() for inbox in self.inboxes if f"inbox-{service}-" in inbox.log.name)
+
+    def stop_service(self, service: str) -> None:
+        for process in self.running.pop(service, []):
+            process.stop()
+
+    def queues(self) -> list[ServiceQueues]:
+        return list(receiving_queues(parse("shop", self.services), tuple(all_subscribers())).values())
 
     def purge_queues(self) -> None:
         """Messages a previous test left in flight are of orders that no longer exist."""
-        queues = receiving_queues(parse("shop", SERVICES), tuple(all_subscribers()))
         with Connection(self.rabbit.url) as connection, connection.channel() as channel:
-            for found in queues.values():
+            for found in self.queues():
                 declare(connection, found)
                 found.inbox.bind(channel).purge()
 
     def in_flight(self) -> int:
-        queues = receiving_queues(parse("shop", SERVICES), tuple(all_subscribers()))
         with Connection(self.rabbit.url) as connection, connection.channel() as channel:
-            return sum(found.inbox.bind(channel).queue_declare(passive=True).message_count for found in queues.values())
+            return sum(found.inbox.bind(channel).queue_declare(passive=True).message_count for found in self.queues())
 
-    def idle(self, correlation_id: str) -> bool:
+    def idle(self, correlation_id: str | None = None) -> bool:
         return (
             is_idle(correlation_id=correlation_id)
             and is_idle(correlation_id=correlation_id, using="payments")
@@ -140,5 +172,5 @@ class SplitTopology:
         )
 
     def stop(self) -> None:
-        for process in self.started:
-            process.stop()
+        for service in list(self.running):
+            self.stop_service(service)

@@ -49,6 +49,7 @@ def receive(body: bytes, headers: Mapping[str, Any], *, queue: str) -> str:
         db.connection.close()  # the next attempt opens a fresh connection
         raise
     if woken is None:
+        log.info("inbox %s dropped a duplicate of event %s", queue, envelope.id)
         return "duplicate"
     for found in sorted(woken):
         doorbell.ring_queue(found)

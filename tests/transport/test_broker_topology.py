@@ -14,7 +14,7 @@ from chaos.servers import RabbitNode
 from eventbus.testing import wait_until
 from eventbus.transport.broker_topology import EVENTS, ServiceQueues, declare, unbind
 
-PAYMENTS = ServiceQueues("payments", frozenset({"orders.OrderCreated", "orders.OrderCancelled"}), delivery_limit=2)
+PAYMENTS = ServiceQueues("topology-test", frozenset({"orders.OrderCreated", "orders.OrderCancelled"}), delivery_limit=2)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_a_message_redelivered_past_the_limit_goes_to_the_services_dead_letters(
 
 
 def test_a_type_unbound_is_no_longer_routed_to_the_service(broker):
-    unbind(broker, "payments", ["orders.OrderCancelled"])
+    unbind(broker, "topology-test", ["orders.OrderCancelled"])
     publish(broker, "orders.OrderCancelled")
     publish(broker, "orders.OrderCreated")
     wait_until(lambda: waiting(broker, PAYMENTS.inbox) == 1, timeout=10, what="one event in payments' queue")

@@ -18,7 +18,7 @@ from eventbus.kernel.envelope import Envelope
 from eventbus.transport.broker_topology import ServiceQueues
 from eventbus.transport.forwarding import BrokerUnavailable, Forwarder
 
-PAYMENTS = ServiceQueues("payments", frozenset({"orders.OrderCreated"}))
+PAYMENTS = ServiceQueues("forwarding-test", frozenset({"orders.OrderCreated"}))
 
 
 def envelope(event_type: str = "orders.OrderCreated") -> Envelope:

@@ -15,7 +15,7 @@ from eventbus.testing import wait_until
 from eventbus.transport.broker_topology import EVENTS, ServiceQueues
 from eventbus.transport.inbox import Inbox
 
-PAYMENTS = ServiceQueues("payments", frozenset({"orders.OrderCreated"}))
+PAYMENTS = ServiceQueues("inbox-test", frozenset({"orders.OrderCreated"}))
 
 
 class Unreachable(Exception):
