@@ -40,11 +40,14 @@ def local_subscriber(subscriber_id: str) -> Subscriber | None:
 
 
 def receiving_queues(deployment: Deployment, declared: tuple[Subscriber, ...]) -> dict[str, ServiceQueues]:
-    """Each service's inbox, bound to the event types its subscribers react to."""
+    """Each service's inbox, bound to the event types its subscribers react to, from the other services."""
     types: dict[str, set[str]] = {}
     for found in declared:
         types.setdefault(deployment.service_of(found.context), set()).add(found.event_type)
-    return {service: ServiceQueues(service, frozenset(found)) for service, found in types.items()}
+    return {
+        service: ServiceQueues(service, frozenset(found), senders=frozenset(deployment.services) - {service})
+        for service, found in types.items()
+    }
 
 
 @lru_cache(maxsize=8)

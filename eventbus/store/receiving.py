@@ -1,49 +1,95 @@
-"""The inbox's writes: an event from another service stored once, with its local deliveries."""
+"""The inbox's writes: events from another service stored once, with their local deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from eventbus.kernel.envelope import Envelope
-from eventbus.models import Delivery, InboxRejection, Subscription
+from eventbus.models import Delivery, InboxRejection, OutboxEvent, Subscription
 from eventbus.store.delivering import new_delivery
 from eventbus.store.outbox import row_of
 
 BODY_LIMIT = 64 * 1024
 
 
-def receive(envelope: Envelope, *, origin: str, now: datetime) -> frozenset[str] | None:
-    """Store a received event and one pending delivery per local subscription of its type, together.
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    headers: Mapping[str, Any]
+    body: bytes
 
-    The event is stored already dispatched (its fan-out is done here), so the relay never forwards
-    it again. Returns the queues to wake, or None for an event already received (its ``event_id``
-    is unique: a duplicate on the wire stores nothing).
+
+@dataclass(frozen=True)
+class Received:
+    stored: list[Envelope]
+    duplicates: list[Envelope]
+    queues: frozenset[str]  # of the local subscribers that got deliveries: to be woken
+
+
+def receive(
+    envelopes: Sequence[tuple[Envelope, str]], rejected: Sequence[Rejected], *, queue: str, now: datetime
+) -> Received:
+    """Store received events (each with the service it came from) and one pending delivery per local
+    subscription of its type, and keep the rejected messages, all in one transaction.
+
+    An event is stored already dispatched (its fan-out is done here), so the relay never forwards it
+    again. One whose ``event_id`` is stored already is a duplicate on the wire: it stores nothing.
     """
+    with transaction.atomic():
+        _keep(rejected, queue=queue, now=now)
+        known = set(
+            OutboxEvent.objects.filter(event_id__in=[envelope.id for envelope, _ in envelopes]).values_list(
+                "event_id", flat=True
+            )
+        )
+        fresh: dict[Any, tuple[Envelope, str]] = {}
+        duplicates = []
+        for envelope, origin in envelopes:
+            if envelope.id in known or envelope.id in fresh:
+                duplicates.append(envelope)
+            else:
+                fresh[envelope.id] = (envelope, origin)
+        rows = OutboxEvent.objects.bulk_create(
+            [_received(envelope, origin, now) for envelope, origin in fresh.values()]
+        )
+        local = _local_subscriptions({row.type for row in rows})
+        Delivery.objects.bulk_create(
+            [new_delivery(row.id, row.key, found, now) for row in rows for found in local.get(row.type, [])]
+        )
+    woken = frozenset(found.queue for row in rows for found in local.get(row.type, []))
+    return Received([envelope for envelope, _ in fresh.values()], duplicates, woken)
+
+
+def _received(envelope: Envelope, origin: str, now: datetime) -> OutboxEvent:
     row = row_of(envelope, deliver_at=now)
     row.received_from, row.dispatched_at = origin, now
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            return None
-        local = list(
-            Subscription.objects.filter(event_type=envelope.type, retired_at__isnull=True, forward_to="").order_by("id")
-        )
-        Delivery.objects.bulk_create([new_delivery(row.id, row.key, found, now) for found in local])
-    return frozenset(found.queue for found in local)
+    return row
 
 
-def reject(*, queue: str, reason: str, headers: Mapping[str, Any], body: bytes, now: datetime) -> None:
-    """Keep a message the inbox cannot take, with why, for an operator."""
-    InboxRejection.objects.create(
-        received_at=now,
-        queue=queue,
-        reason=reason,
-        headers={str(name): str(value) for name, value in headers.items()},
-        body=body[:BODY_LIMIT].decode("utf-8", errors="replace"),
+def _local_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]]:
+    found: dict[str, list[Subscription]] = {}
+    rows = Subscription.objects.filter(event_type__in=event_types, retired_at__isnull=True, forward_to="")
+    for row in rows.order_by("id"):
+        found.setdefault(row.event_type, []).append(row)
+    return found
+
+
+def _keep(rejected: Sequence[Rejected], *, queue: str, now: datetime) -> None:
+    """Keep the messages the inbox cannot take, with why, for an operator."""
+    InboxRejection.objects.bulk_create(
+        [
+            InboxRejection(
+                received_at=now,
+                queue=queue,
+                reason=found.reason,
+                headers={str(name): str(value) for name, value in found.headers.items()},
+                body=found.body[:BODY_LIMIT].decode("utf-8", errors="replace"),
+            )
+            for found in rejected
+        ]
     )

@@ -49,6 +49,8 @@ def parse(here: str, services: str) -> Deployment:
         name = name.strip()
         if not equals or not name:
             raise ValueError(f"{part!r} is not service=context,context")
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"service name {name!r} may hold letters, digits, - and _ only (it is a routing key word)")
         for context in filter(None, (context.strip() for context in listed.split(","))):
             if context == EVERY_OTHER:
                 if rest:

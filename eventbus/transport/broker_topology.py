@@ -2,10 +2,12 @@
 
 When a context runs as its own service, events cross between services through RabbitMQ:
 
-- ``eventbus.events``, a durable topic exchange: a forwarded event's routing key is its type
-  (``orders.OrderCreated``).
+- ``eventbus.events``, a durable topic exchange: a forwarded event's routing key is the service it
+  comes from and its type (``shop.orders.OrderCreated``).
 - ``eventbus.<service>``, one durable **quorum** queue per receiving service, bound to exactly the
-  event types its subscribers react to (the topology data: its ``Subscription`` rows), with a single
+  event types its subscribers react to, from every other service (``payments`` binds
+  ``shop.orders.OrderCreated``; without ``senders``, ``*.orders.OrderCreated``): a service never
+  receives back what it sent itself, even when it reacts to that type too. It has a single
   active consumer at a time (a second inbox process stands by), which keeps the arrival order. A message
   that comes back more often than ``delivery_limit`` times (a consumer that keeps crashing on it)
   is not retried forever:
@@ -36,12 +38,18 @@ class ServiceQueues:
     service: str
     event_types: frozenset[str]
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+    senders: frozenset[str] = frozenset()
+    """The services it receives from; empty: any."""
+
+    def routing_keys(self, event_types: Iterable[str]) -> list[str]:
+        senders = sorted(self.senders) or ["*"]
+        return [routing_key(sender, event_type) for event_type in sorted(event_types) for sender in senders]
 
     @property
     def inbox(self) -> Queue:
         return Queue(
             f"eventbus.{self.service}",
-            bindings=[binding(EVENTS, routing_key=event_type) for event_type in sorted(self.event_types)],
+            bindings=[binding(EVENTS, routing_key=key) for key in self.routing_keys(self.event_types)],
             durable=True,
             queue_arguments={
                 "x-queue-type": "quorum",
@@ -72,9 +80,13 @@ def declare(connection: Connection, queues: ServiceQueues) -> None:
         queues.inbox.bind(channel).declare()
 
 
-def unbind(connection: Connection, service: str, event_types: Iterable[str]) -> None:
-    """Stop routing ``event_types`` to ``service`` (its subscribers no longer react to them)."""
+def unbind(connection: Connection, queues: ServiceQueues, event_types: Iterable[str]) -> None:
+    """Stop routing ``event_types`` to the service (its subscribers no longer react to them)."""
     with connection.channel() as channel:
-        inbox = Queue(f"eventbus.{service}").bind(channel)
-        for event_type in event_types:
-            inbox.unbind_from(EVENTS, routing_key=event_type)
+        inbox = Queue(queues.inbox.name).bind(channel)
+        for key in queues.routing_keys(event_types):
+            inbox.unbind_from(EVENTS, routing_key=key)
+
+
+def routing_key(sender: str, event_type: str) -> str:
+    return f"{sender}.{event_type}"

@@ -26,7 +26,7 @@ from kombu import Connection, Producer
 from kombu.exceptions import KombuError
 
 from eventbus.kernel.envelope import Envelope
-from eventbus.transport.broker_topology import EVENTS, ServiceQueues, declare
+from eventbus.transport.broker_topology import EVENTS, ServiceQueues, declare, routing_key
 
 ORIGIN_HEADER = "eventbus-origin"
 CONTENT_TYPE = "application/cloudevents+json"
@@ -69,7 +69,7 @@ class Forwarder:
                 producer = self._ready(receivers)
                 producer.publish(
                     body_of(envelope),
-                    routing_key=envelope.type,
+                    routing_key=routing_key(origin, envelope.type),
                     headers=headers_of(envelope, origin=origin),
                     content_type=CONTENT_TYPE,
                     content_encoding="utf-8",

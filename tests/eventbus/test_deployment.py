@@ -36,6 +36,7 @@ def test_every_context_not_named_belongs_to_the_star_service():
         ("shop", "shop=*;payments=*", "both shop and payments claim every other context"),
         ("shop", "shop=orders;payments=orders", "context orders is in both"),
         ("shop", "shop", "is not service=context"),
+        ("shop.eu", "shop.eu=*", "letters, digits, - and _ only"),
     ],
 )
 def test_a_malformed_deployment_is_a_configuration_error(settings, here, services, problem):
@@ -75,6 +76,8 @@ def test_each_service_inbox_is_bound_to_the_types_its_subscribers_react_to():
     queues = receiving_queues(parse("shop", SPLIT), tuple(all_subscribers()))
 
     assert queues["payments"].event_types == {"orders.OrderCreated", "orders.OrderCancelled", "shipping.ShipmentFailed"}
+    assert queues["payments"].senders == {"shop"}  # never its own events back
+    assert "shop.orders.OrderCreated" in queues["payments"].routing_keys(["orders.OrderCreated"])
     assert "payments.PaymentSucceeded" in queues["shop"].event_types
 
 

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from django.utils import timezone
 
-from eventbus.engine.receiving import receive
+from eventbus.engine.receiving import receive, receive_batch
 from eventbus.models import Delivery, InboxRejection, OutboxEvent, Subscription
 from eventbus.testing import run_pending
 from tests.busapp.models import Effect
@@ -100,3 +100,15 @@ def test_an_event_of_the_wrong_schema_is_stored_and_its_deliveries_dead_letter_a
 
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.DEAD}
     assert "does not parse" in Delivery.objects.first().last_error
+
+
+def test_a_batch_stores_each_event_once_and_keeps_what_it_rejects():
+    run_pending()
+    twice, other = message(), message(data={"n": 8})
+
+    received = receive_batch([(twice, {}), (b"{}", {}), (twice, {}), (other, {})], queue=QUEUE)
+
+    assert (len(received.stored), len(received.duplicates)) == (2, 1)
+    assert OutboxEvent.objects.count() == 2
+    assert InboxRejection.objects.count() == 1
+    assert Delivery.objects.filter(subscriber="busapp.record_fanout").count() == 2

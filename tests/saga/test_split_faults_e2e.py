@@ -111,7 +111,7 @@ def test_a_forwarder_killed_between_publish_and_mark_sends_a_duplicate_the_inbox
 
 def send(url: str, body: bytes, event_type: str) -> None:
     with Connection(url, transport_options={"confirm_publish": True}) as connection, connection.Producer() as producer:
-        producer.publish(body, exchange=EVENTS, routing_key=event_type, delivery_mode=2, retry=False)
+        producer.publish(body, exchange=EVENTS, routing_key=f"shop.{event_type}", delivery_mode=2, retry=False)
 
 
 def test_the_same_message_delivered_twice_takes_effect_once(split, private_rabbit):

@@ -1,5 +1,5 @@
-"""Arriving at a service: the inbox consumer acknowledges a message only once it is stored, and holds
-on to it while storing fails, without spending its delivery limit."""
+"""Arriving at a service: the inbox consumer stores what waits in batches, acknowledges a message only
+once it is stored, and holds on to it while storing fails, without spending its delivery limit."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kombu import Connection
 
 from chaos.servers import RabbitNode
 from eventbus.testing import wait_until
-from eventbus.transport.broker_topology import EVENTS, ServiceQueues
+from eventbus.transport.broker_topology import EVENTS, ServiceQueues, declare
 from eventbus.transport.inbox import Inbox
 
 PAYMENTS = ServiceQueues("inbox-test", frozenset({"orders.OrderCreated"}))
@@ -24,14 +24,14 @@ class Unreachable(Exception):
 
 class Store:
     def __init__(self, failures: int = 0) -> None:
-        self.failures, self.stored = failures, []
+        self.failures, self.stored, self.calls = failures, [], 0
 
-    def __call__(self, body: bytes, headers: Mapping[str, Any]) -> str:
+    def __call__(self, messages: list[tuple[bytes, Mapping[str, Any]]]) -> None:
         if self.failures:
             self.failures -= 1
             raise Unreachable("database down")
-        self.stored.append((body, dict(headers)))
-        return "stored"
+        self.calls += 1
+        self.stored += [(body, dict(headers)) for body, headers in messages]
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def running(private_rabbit: RabbitNode) -> Iterator[callable]:
 
 def send(url: str, body: bytes) -> None:
     with Connection(url, transport_options={"confirm_publish": True}) as connection, connection.Producer() as producer:
-        producer.publish(body, exchange=EVENTS, routing_key="orders.OrderCreated", headers={"id": "e1"}, retry=False)
+        producer.publish(
+            body, exchange=EVENTS, routing_key="shop.orders.OrderCreated", headers={"id": "e1"}, retry=False
+        )
 
 
 def unacknowledged_and_ready(url: str) -> int:
@@ -70,9 +72,11 @@ def test_a_message_is_stored_with_its_headers_then_acknowledged(running, private
     assert inbox.consuming.wait(10)
 
     send(private_rabbit.url, b'{"id": "e1"}')
-
     wait_until(lambda: inbox.received == 1, timeout=10, what="the message acknowledged")
-    assert store.stored == [(b'{"id": "e1"}', {"id": "e1"})]
+    send(private_rabbit.url, b'{"id": "e2"}')  # and the next, once the first batch was stored
+
+    wait_until(lambda: inbox.received == 2, timeout=10, what="the second message acknowledged")
+    assert store.stored == [(b'{"id": "e1"}', {"id": "e1"}), (b'{"id": "e2"}', {"id": "e1"})]
 
 
 def test_a_message_waits_with_its_consumer_while_storing_fails(running, private_rabbit):
@@ -101,3 +105,17 @@ def test_a_consumer_stopped_while_storing_fails_leaves_the_message_to_the_next(r
 
     wait_until(lambda: len(store.stored) == 1, timeout=20, what="the message taken over by the next consumer")
     assert store.stored[0][0] == b'{"id": "e3"}'
+
+
+def test_messages_waiting_together_are_stored_together(running, private_rabbit):
+    with Connection(private_rabbit.url) as connection:
+        declare(connection, PAYMENTS)
+    for n in range(60):
+        send(private_rabbit.url, f'{{"id": "e{n}"}}'.encode())
+    store = Store()
+
+    inbox = running(store)
+
+    wait_until(lambda: inbox.received == 60, timeout=20, what="60 messages stored")
+    assert [body for body, _ in store.stored] == [f'{{"id": "e{n}"}}'.encode() for n in range(60)]  # in order
+    assert store.calls < 10
