@@ -1,9 +1,11 @@
-"""What operators do and read: retry, discard, replay, backfill, pause, purge, key rotation; the map; the schemas."""
+"""What operators do and read: retry, discard, replay, backfill, hand over, pause, purge, key rotation; the map;
+the schemas."""
 
 from eventbus.operations.actions import (
     backfill,
     dead_letters,
     discard,
+    hand_over,
     pause,
     purge,
     record,
@@ -20,6 +22,7 @@ __all__ = [
     "backfill",
     "dead_letters",
     "discard",
+    "hand_over",
     "pause",
     "purge",
     "record",

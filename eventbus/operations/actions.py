@@ -73,6 +73,18 @@ def backfill(subscriber: str, *, since: datetime, by: Operator) -> int:
     return count
 
 
+def hand_over(*, by: Operator) -> int:
+    """After a split's switch, forward the pending deliveries of the subscribers another service now runs."""
+    tally = _Tally(by, "hand-over", "pending deliveries of subscribers another service runs")
+    handed = 0
+    for ids in store.hand_over(now=timezone.now()):  # each chunk yielded inside its transaction
+        tally.add(len(ids))
+        handed += len(ids)
+    tally.close()
+    _wake_due_queues()
+    return handed
+
+
 def pause(subscriber: str, *, by: Operator) -> bool:
     """Stop handing out ``subscriber``'s deliveries: they wait, and spend no attempts, until resumed."""
     with transaction.atomic():

@@ -15,6 +15,7 @@ The delivery state machine (docs/eventbus.md mirrors it):
 | running | dead | ``fail`` without attempts left, ``release_expired_leases`` on the last attempt |
 | dead | pending | ``retry`` |
 | dead | discarded | ``discard`` |
+| pending | discarded | ``hand_over`` (its event forwarded to the service that now runs its subscriber) |
 | done, dead, discarded | pending | ``replay`` |
 """
 
@@ -39,6 +40,7 @@ from eventbus.store.operating import (
     backfill,
     dead_letters,
     discard,
+    hand_over,
     pause,
     replay,
     resume,
@@ -76,6 +78,7 @@ __all__ = [
     "due_events",
     "fail",
     "hand_back",
+    "hand_over",
     "new_delivery",
     "pause",
     "queues_with_due_work",

@@ -1,12 +1,13 @@
-"""Operators' state changes: retry, discard, replay, backfill, pause, resume; and their audit trail."""
+"""Operators' state changes: retry, discard, replay, backfill, hand over, pause, resume; and their audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, QuerySet
 
 from eventbus.models import Delivery, OperatorAction, OutboxEvent, Subscription
@@ -100,6 +101,39 @@ def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> i
         )
         created += len(chunk)
     return created
+
+
+def hand_over(*, now: datetime, chunk: int = 500) -> Iterator[list[int]]:
+    """After a split's switch: the pending deliveries of subscribers retired here whose event type is
+    now forwarded (their context runs in another service) go to that forwarding subscriber instead.
+
+    Per chunk, in one transaction: a forwarding delivery for each event (none is made twice: the
+    (event, subscriber) pair is unique), and the local delivery discarded, noted "handed over". Yields
+    the ids of the local deliveries handed over, chunk by chunk, inside each chunk's transaction.
+    """
+    forwarding = {
+        row.event_type: row for row in Subscription.objects.filter(retired_at__isnull=True).exclude(forward_to="")
+    }
+    retired = Subscription.objects.filter(retired_at__isnull=False, event_type__in=list(forwarding)).values("id")
+    while True:
+        with transaction.atomic():
+            stranded = list(
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(subscriber__in=retired, state=State.PENDING)
+                .select_related("event")
+                .order_by("id")[:chunk]
+            )
+            if not stranded:
+                return
+            Delivery.objects.bulk_create(
+                [new_delivery(found.event_id, found.key, forwarding[found.event.type], now) for found in stranded],
+                ignore_conflicts=True,
+            )
+            ids = [found.id for found in stranded]
+            Delivery.objects.filter(id__in=ids).update(
+                state=State.DISCARDED, finished_at=now, last_error="handed over: its context runs in another service"
+            )
+            yield ids
 
 
 def pause(subscriber: str, *, reason: str, now: datetime) -> int:

@@ -1,4 +1,5 @@
-"""manage.py eventbus status | dlq | replay | pause | resume | purge | rotate-keys | inbox | graph | schemas."""
+"""manage.py eventbus status | dlq | replay | hand-over | pause | resume | purge | rotate-keys | inbox | graph |
+schemas."""
 
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         replay.add_argument("--since", type=moment, help="ISO time or a duration back from now (7d)")
         replay.add_argument("--event", action="append", default=[], help="an event id: run its deliveries again")
         replay.add_argument("--delivery", action="append", default=[], type=int, help="a delivery id to run again")
+        hand_over = actions.add_parser(
+            "hand-over", help="after a split's switch: forward what waits for subscribers another service now runs"
+        )
         pause = actions.add_parser("pause", help="hold a subscriber's deliveries (they spend no attempts)")
         pause.add_argument("subscriber")
         resume = actions.add_parser("resume", help="hand a paused subscriber's deliveries out again")
@@ -82,7 +86,7 @@ class Command(BaseCommand):
         mode = schema.add_mutually_exclusive_group(required=True)
         mode.add_argument("--write", action="store_true", help="write the current schemas")
         mode.add_argument("--check", action="store_true", help="fail when a model and its schema disagree")
-        for acting in (dlq, replay, pause, resume, purge, rotate):
+        for acting in (dlq, replay, hand_over, pause, resume, purge, rotate):
             acting.add_argument("--reason", default="", help="why: kept in the audit trail (and shown for a pause)")
             acting.add_argument(
                 "--operator", default="", type=operator_name, help="who, beside the system user: audited"
@@ -139,6 +143,9 @@ class Command(BaseCommand):
         if options["subscriber"]:
             chosen = chosen.filter(subscriber=options["subscriber"])
         self.stdout.write(f"replaying {operations.replay(chosen, by=_operator(options))} deliveries")
+
+    def _hand_over(self, options: dict[str, Any]) -> None:
+        self.stdout.write(f"handed over {operations.hand_over(by=_operator(options))} deliveries")
 
     def _pause(self, options: dict[str, Any]) -> None:
         self._switch(options, operations.pause, done="paused", already="was paused already")
