@@ -10,7 +10,7 @@ from common.renderers import drf_pages_policy
 from config import health, metrics
 from config.contexts import drop_remote_admin_pages, runs_here
 from config.token_login import TokenLogin, TokenLogout, TokenLogoutAll
-from eventbus import admin_flow
+from eventbus import admin_flow, peer_api
 
 drop_remote_admin_pages(admin.site)
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/flow/", admin.site.admin_view(admin_flow.flow_page), name="eventbus-flow"),
     path("admin/", admin.site.urls),
+    path("internal/eventbus/timeline/<str:correlation_id>", peer_api.timeline_view, name="eventbus-peer-timeline"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("readyz", health.readyz, name="readyz"),

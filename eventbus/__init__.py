@@ -22,7 +22,8 @@ from eventbus.topology import subscribe
 if TYPE_CHECKING:
     from eventbus.engine.publishing import publish
     from eventbus.operations.actions import record as audit
-    from eventbus.store.history import Progress, TimelineEvent, timeline
+    from eventbus.operations.story import timeline
+    from eventbus.store.history import Progress, TimelineEvent
     from eventbus.store.operating import Operator
 
 __all__ = [
@@ -56,7 +57,11 @@ def __getattr__(name: str) -> Any:
         from eventbus.store.operating import Operator
 
         return Operator
-    if name in ("timeline", "TimelineEvent", "Progress"):
+    if name == "timeline":
+        from eventbus.operations.story import timeline
+
+        return timeline
+    if name in ("TimelineEvent", "Progress"):
         from eventbus.store import history
 
         return getattr(history, name)

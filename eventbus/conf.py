@@ -64,6 +64,12 @@ class BusSettings:
     """RabbitMQ, which carries the events that cross between services; needed when ``service`` is set."""
     broker_timeout: float = 5.0
     """How long a connection to RabbitMQ, or the broker's confirmation of one forwarded event, may take."""
+    peers: str = ""
+    """The other services whose part of a saga's timeline to join, ``name=base URL;...``."""
+    peer_token: str = ""
+    """The bearer token between services for their timelines; empty: the internal endpoint is off."""
+    peer_timeout: float = 2.0
+    """How long a peer may take to give its part of a timeline before it is left out."""
 
     @property
     def backoff(self) -> Backoff:

@@ -118,6 +118,7 @@ class ShipmentSummarySerializer(serializers.Serializer):
 
 class DeliveryStepSerializer(serializers.Serializer):
     subscriber = serializers.CharField()
+    service = serializers.CharField(help_text="The service that ran it, in a split deployment; empty: this one")
     state = serializers.CharField()
     attempts = serializers.IntegerField()
     last_error = serializers.CharField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,8 @@ class DeliveryStep:
     last_error: str
     duration_ms: float | None
     finished_at: datetime | None
+    service: str = ""
+    """The service whose database holds it, when a split deployment's timeline joins several; "" here."""
 
 
 class Progress(models.TextChoices):
@@ -57,29 +60,33 @@ class TimelineEvent:
         return Progress.OPEN if states & {State.PENDING, State.RUNNING} else Progress.FINISHED
 
 
+def in_causal_order(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """Events each followed by those it caused (depth-first), siblings in publish order."""
+    known = {event.id for event in events}
+    children: dict[UUID | None, list[TimelineEvent]] = {}
+    for event in sorted(events, key=lambda found: (found.time, found.position)):
+        children.setdefault(event.causation_id if event.causation_id in known else None, []).append(event)
+
+    def walk(cause: UUID | None, depth: int) -> Iterator[TimelineEvent]:
+        for event in children.get(cause, []):
+            yield dataclasses.replace(event, depth=depth)
+            yield from walk(event.id, depth + 1)
+
+    return list(walk(None, 0))
+
+
 def timeline(correlation_id: str) -> list[TimelineEvent]:
-    """Events of one correlation id, each followed by the events it caused (depth-first).
+    """This database's events of one correlation id, each followed by the events it caused (depth-first).
 
     Siblings keep publish order; an event whose cause is not in the saga (or was purged) starts a
     branch of its own.
     """
-    rows = list(
+    rows = (
         OutboxEvent.objects.filter(correlation_id=correlation_id)
         .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("subscriber")))
         .order_by("id")
     )
-    known = {row.event_id for row in rows}
-    children: dict[UUID | None, list[OutboxEvent]] = {}
-    for row in rows:
-        cause = row.causation_id if row.causation_id in known else None
-        children.setdefault(cause, []).append(row)
-    return list(_walk(children, None, depth=0))
-
-
-def _walk(children: dict[UUID | None, list[OutboxEvent]], cause: UUID | None, *, depth: int) -> Iterator[TimelineEvent]:
-    for row in children.get(cause, []):
-        yield _event(row, depth)
-        yield from _walk(children, row.event_id, depth=depth + 1)
+    return in_causal_order([_event(row, depth=0) for row in rows])
 
 
 def _event(row: OutboxEvent, depth: int) -> TimelineEvent:
