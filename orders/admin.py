@@ -70,7 +70,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     def _saga_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
         return {
-            "timeline": selectors.order_timeline(order.id),
+            "timeline": selectors.order_timeline(order.id, across_services=True),
             "return_to": request.get_full_path(),
             "links": {
                 "payment": _changelist("payments", "payment", f"order_id={order.id}"),

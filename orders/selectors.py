@@ -18,9 +18,10 @@ def order_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Order]:
     return visible_to(Order.objects.all(), user)
 
 
-def order_timeline(order_id: UUID) -> list[TimelineEvent]:
-    """The order's saga as the bus recorded it: the order id is its correlation id."""
-    return timeline(str(order_id))
+def order_timeline(order_id: UUID, *, across_services: bool) -> list[TimelineEvent]:
+    """The order's saga as the bus recorded it: the order id is its correlation id. Staff see every
+    service's deliveries (``across_services``); a customer's steps need this service's part only."""
+    return timeline(str(order_id), across_services=across_services)
 
 
 def stuck_orders() -> QuerySet[Order]:

@@ -75,10 +75,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
+        staff_view = request.user.has_perm("orders.view_order")
         context = {
             **self.get_serializer_context(),
-            "timeline": selectors.order_timeline(order.id),
-            "staff_view": request.user.has_perm("orders.view_order"),
+            "timeline": selectors.order_timeline(order.id, across_services=staff_view),
+            "staff_view": staff_view,
         }
         return Response(OrderDetailSerializer(order, context=context).data)
 

@@ -2,17 +2,27 @@
 
 A CloudEvents envelope of a known type is stored with its local deliveries (``store.receiving``),
 then the queues that got work are rung; from there the local engine takes over, exactly as for an
-event published here. A duplicate (the same event id, again) stores nothing. A body that is not an
-envelope, or of a type this code has never heard of, is kept as an ``InboxRejection`` with its
-reason, and the message is acknowledged: the consumer never crash-loops on it. A payload that is an
-envelope but does not fit its event class is stored, and its deliveries dead-letter on decoding as
-they would in the monolith.
+event published here. A duplicate (the same event id, again) stores nothing.
+
+What cannot be taken never holds up the queue behind it:
+
+- a body that is not an envelope, or one the database refuses (a field too long, a NUL character),
+  is kept as an ``InboxRejection`` with its reason, and acknowledged;
+- an envelope of a type this code has never heard of (a sender upgraded before its receiver) is
+  refused back to the broker, which dead-letters it to ``eventbus.dead.<service>``: it is kept
+  whole, for an operator to move back once this service runs code that knows the type;
+- a payload that is an envelope but does not fit its event class is stored, and its deliveries
+  dead-letter on decoding, as they would in the monolith.
+
+Only the database being unreachable (``OperationalError``, ``InterfaceError``) makes the inbox keep a
+batch and try again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import db
@@ -32,41 +42,85 @@ from eventbus.transport.forwarding import ORIGIN_HEADER
 from eventbus.transport.inbox import Inbox, Received
 
 log = logging.getLogger(__name__)
+UNREACHABLE = (db.OperationalError, db.InterfaceError)
 
 
-def receive_batch(messages: Sequence[Received], *, queue: str) -> receiving.Received:
-    """Store a batch of messages in one transaction. A database error propagates (nothing is stored)."""
+@dataclass
+class Batch:
+    """What became of a batch: stored, duplicates, rejections kept, and unknown types refused."""
+
+    stored: list[Envelope] = field(default_factory=list)
+    duplicates: list[Envelope] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)  # positions in the batch: dead-lettered by the broker
+
+
+def receive_batch(messages: Sequence[Received], *, queue: str) -> Batch:
+    """Store a batch of messages, in one transaction when the database takes them all, else one by one.
+
+    The database unreachable propagates (nothing stored): the inbox tries the batch again.
+    """
     known = {event_class.event_type for event_class in event_classes()}
+    batch = Batch()
     envelopes: list[tuple[Envelope, str]] = []
-    rejected: list[Rejected] = []
-    for body, headers in messages:
+    bodies: dict[Any, tuple[Mapping[str, Any], bytes]] = {}
+    for position, (body, headers) in enumerate(messages):
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
-            rejected.append(Rejected(f"not a CloudEvents envelope: {_problems(error)}", headers, body))
+            batch.rejected.append(Rejected(f"not a CloudEvents envelope: {_problems(error)}", headers, body))
             continue
         if envelope.type not in known:
-            rejected.append(Rejected(f"unknown event type {envelope.type!r}", headers, body))
+            batch.unknown.append(position)
+            log.error(
+                "inbox %s refused event %s of unknown type %r to its dead letters", queue, envelope.id, envelope.type
+            )
             continue
         envelopes.append((envelope, str(headers.get(ORIGIN_HEADER) or envelope.source)))
+        bodies[envelope.id] = (headers, body)
     try:
-        received = receiving.receive(envelopes, rejected, queue=queue, now=timezone.now())
-    except db.Error:
+        woken = _store(envelopes, batch.rejected, batch, queue=queue)
+    except UNREACHABLE:
         db.connection.close()  # the next attempt opens a fresh connection
         raise
-    for found in rejected:
+    except db.Error:  # one of them the database refuses: find it
+        woken = set()
+        for one in envelopes:
+            try:
+                woken |= _store([one], [], batch, queue=queue)
+            except UNREACHABLE:
+                db.connection.close()
+                raise
+            except db.Error as error:
+                headers, body = bodies.get(one[0].id, ({}, b""))
+                batch.rejected.append(Rejected(f"the database refused it: {type(error).__name__}", headers, body))
+        _store([], batch.rejected, batch, queue=queue)
+    _report(batch, queue)
+    for found in sorted(woken):
+        doorbell.ring_queue(found)
+    return batch
+
+
+def _store(envelopes: list[tuple[Envelope, str]], rejected: list[Rejected], batch: Batch, *, queue: str) -> set[str]:
+    received = receiving.receive(envelopes, rejected, queue=queue, now=timezone.now())
+    batch.stored += received.stored
+    batch.duplicates += received.duplicates
+    return set(received.queues)
+
+
+def _report(batch: Batch, queue: str) -> None:
+    for found in batch.rejected:
         log.error("inbox %s rejected a message: %s", queue, found.reason)
-    for envelope in received.duplicates:
+    for envelope in batch.duplicates:
         log.info("inbox %s dropped a duplicate of event %s", queue, envelope.id)
-    for woken in sorted(received.queues):
-        doorbell.ring_queue(woken)
-    return received
 
 
 def receive(body: bytes, headers: Mapping[str, Any], *, queue: str) -> str:
-    """One message: "stored", "duplicate" or "rejected"."""
-    received = receive_batch([(body, headers)], queue=queue)
-    return "stored" if received.stored else "duplicate" if received.duplicates else "rejected"
+    """One message: "stored", "duplicate", "rejected" or "unknown"."""
+    batch = receive_batch([(body, headers)], queue=queue)
+    if batch.stored:
+        return "stored"
+    return "duplicate" if batch.duplicates else "unknown" if batch.unknown else "rejected"
 
 
 def inbox() -> Inbox:
@@ -83,13 +137,15 @@ def inbox() -> Inbox:
         queues,
         _receiver(queues.inbox.name),
         timeout=settings.broker_timeout,
-        retryable=(db.Error,),
+        retryable=UNREACHABLE,
     )
 
 
-def _receiver(queue: str) -> Callable[[list[Received]], receiving.Received]:
-    def received(messages: list[Received]) -> receiving.Received:
-        return receive_batch(messages, queue=queue)
+def _receiver(queue: str) -> Callable[[list[Received]], list[int]]:
+    """The inbox's callback: stores the batch, and names the messages the broker should dead-letter."""
+
+    def received(messages: list[Received]) -> list[int]:
+        return receive_batch(messages, queue=queue).unknown
 
     return received
 

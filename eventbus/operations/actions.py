@@ -13,6 +13,7 @@ from eventbus import conf, store
 from eventbus.kernel import catalog, sensitive
 from eventbus.models import Delivery, OutboxEvent, Subscription
 from eventbus.store import Operator, outbox
+from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport import doorbell
 
 State = Delivery.State
@@ -75,9 +76,11 @@ def backfill(subscriber: str, *, since: datetime, by: Operator) -> int:
 
 def hand_over(*, by: Operator) -> int:
     """After a split's switch, forward the pending deliveries of the subscribers another service now runs."""
-    tally = _Tally(by, "hand-over", "pending deliveries of subscribers another service runs")
+    deployment = conf.current().deployment
+    moved = [found.id for found in all_subscribers() if not deployment.runs_here(found.context)]
+    tally = _Tally(by, "hand-over", f"pending deliveries of {', '.join(moved) or 'no subscriber'}")
     handed = 0
-    for ids in store.hand_over(now=timezone.now()):  # each chunk yielded inside its transaction
+    for ids in store.hand_over(moved, now=timezone.now()):  # each chunk yielded inside its transaction
         tally.add(len(ids))
         handed += len(ids)
     tally.close()

@@ -10,6 +10,7 @@ its place by causation. A peer that does not answer is left out and logged; the 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,19 +22,26 @@ from eventbus.store.history import DeliveryStep, TimelineEvent, in_causal_order
 from eventbus.store.history import timeline as local_timeline
 from eventbus.transport.peers import fetch_timeline, parse_peers
 
+log = logging.getLogger(__name__)
 
-def timeline(correlation_id: str) -> list[TimelineEvent]:
-    """Events of one correlation id, each followed by those it caused, with every service's deliveries."""
+
+def timeline(correlation_id: str, *, across_services: bool = True) -> list[TimelineEvent]:
+    """Events of one correlation id, each followed by those it caused, with every service's deliveries
+    (only this database's with ``across_services=False``: no call to a peer)."""
     here = local_timeline(correlation_id)
     settings = conf.current()
-    peers = parse_peers(settings.peers)
+    peers = parse_peers(settings.peers) if across_services else {}
     if not peers:
         return here
     joined = {event.id: event for event in here}
     for service, url in sorted(peers.items()):
         found = fetch_timeline(url, correlation_id, token=settings.peer_token, timeout=settings.peer_timeout)
-        for raw in found or []:
-            theirs = _event(raw, service)
+        try:
+            theirs_all = [_event(raw, service) for raw in found or []]
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("peer %s answered a timeline this code cannot read: %s", service, error)
+            continue
+        for theirs in theirs_all:
             mine = joined.get(theirs.id)
             joined[theirs.id] = (
                 theirs if mine is None else dataclasses.replace(mine, deliveries=mine.deliveries + theirs.deliveries)

@@ -103,23 +103,24 @@ def backfill(subscription: Subscription, *, since: datetime, now: datetime) -> i
     return created
 
 
-def hand_over(*, now: datetime, chunk: int = 500) -> Iterator[list[int]]:
-    """After a split's switch: the pending deliveries of subscribers retired here whose event type is
-    now forwarded (their context runs in another service) go to that forwarding subscriber instead.
+def hand_over(moved: list[str], *, now: datetime, chunk: int = 500) -> Iterator[list[int]]:
+    """After a split's switch: the pending deliveries of the ``moved`` subscribers (their context runs
+    in another service now) go to the forwarding subscriber of their event type instead.
 
     Per chunk, in one transaction: a forwarding delivery for each event (none is made twice: the
-    (event, subscriber) pair is unique), and the local delivery discarded, noted "handed over". Yields
-    the ids of the local deliveries handed over, chunk by chunk, inside each chunk's transaction.
+    (event, subscriber) pair is unique), and the local delivery discarded, noted "handed over". An
+    event that one of the moved subscribers handled already stays: forwarded, it would be handled by
+    all of them again. Yields the ids handed over, chunk by chunk, inside each chunk's transaction.
     """
-    forwarding = {
-        row.event_type: row for row in Subscription.objects.filter(retired_at__isnull=True).exclude(forward_to="")
-    }
-    retired = Subscription.objects.filter(retired_at__isnull=False, event_type__in=list(forwarding)).values("id")
+    active = Subscription.objects.filter(retired_at__isnull=True)
+    forwarding = {row.event_type: row for row in active.exclude(forward_to="")}
+    handled = Delivery.objects.filter(subscriber__in=moved, state=State.DONE).values("event_id")
     while True:
         with transaction.atomic():
             stranded = list(
-                Delivery.objects.select_for_update(skip_locked=True)
-                .filter(subscriber__in=retired, state=State.PENDING)
+                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(subscriber__in=moved, state=State.PENDING, event__type__in=list(forwarding))
+                .exclude(event_id__in=handled)
                 .select_related("event")
                 .order_by("id")[:chunk]
             )

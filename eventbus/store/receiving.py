@@ -86,10 +86,15 @@ def _keep(rejected: Sequence[Rejected], *, queue: str, now: datetime) -> None:
             InboxRejection(
                 received_at=now,
                 queue=queue,
-                reason=found.reason,
-                headers={str(name): str(value) for name, value in found.headers.items()},
-                body=found.body[:BODY_LIMIT].decode("utf-8", errors="replace"),
+                reason=_text(found.reason),
+                headers={_text(str(name)): _text(str(value)) for name, value in found.headers.items()},
+                body=_text(found.body[:BODY_LIMIT].decode("utf-8", errors="replace")),
             )
             for found in rejected
         ]
     )
+
+
+def _text(value: str) -> str:
+    """Text PostgreSQL accepts: a NUL character (which it refuses) written as ``\\x00``."""
+    return value.replace("\x00", "\\x00")

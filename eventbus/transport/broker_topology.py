@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kombu import Connection, Exchange, Queue, binding
 
@@ -74,10 +75,15 @@ class ServiceQueues:
 def declare(connection: Connection, queues: ServiceQueues) -> None:
     """Declare the exchanges, the service's inbox with its bindings, and its dead-letter queue."""
     with connection.channel() as channel:
-        for exchange in (EVENTS, DEAD):
-            exchange.bind(channel).declare()
-        queues.dead.bind(channel).declare()
-        queues.inbox.bind(channel).declare()
+        declare_on(channel, queues)
+
+
+def declare_on(channel: Any, queues: ServiceQueues) -> None:
+    """``declare``, on a channel already open (the one a consumer consumes on)."""
+    for exchange in (EVENTS, DEAD):
+        exchange.bind(channel).declare()
+    queues.dead.bind(channel).declare()
+    queues.inbox.bind(channel).declare()
 
 
 def unbind(connection: Connection, queues: ServiceQueues, event_types: Iterable[str]) -> None:

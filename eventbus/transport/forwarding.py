@@ -82,13 +82,22 @@ class Forwarder:
             except BROKER_ERRORS as error:
                 self.close()
                 raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
+            except BaseException:
+                # A time limit or any other interruption, maybe between the publish and its
+                # confirmation: this channel could answer the next publish with this one's ack.
+                self.close()
+                raise
 
     def _ready(self, receivers: Iterable[ServiceQueues]) -> Producer:
         if self._connection is None or self._producer is None:
             connection = Connection(
                 self.url,
                 connect_timeout=self.timeout,
-                transport_options={"confirm_publish": True},
+                transport_options={
+                    "confirm_publish": True,
+                    "read_timeout": self.timeout,  # every frame: channel opening and declaring too
+                    "write_timeout": self.timeout,
+                },
                 heartbeat=0,
             )
             connection.ensure_connection(max_retries=1, timeout=max(1, round(self.timeout)))

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kombu import Connection, Consumer, Message
 from kombu.mixins import ConsumerMixin
 
 from eventbus.kernel.backoff import Backoff
-from eventbus.transport.broker_topology import ServiceQueues, declare
+from eventbus.transport.broker_topology import ServiceQueues, declare_on
 
 log = logging.getLogger(__name__)
 
 Received = tuple[bytes, Mapping[str, Any]]
-Receive = Callable[[list[Received]], object]
+Receive = Callable[[list[Received]], Iterable[int]]
+"""Stores a batch; returns the positions of the messages the broker should dead-letter instead."""
 RETRY = Backoff(base_seconds=0.2, max_seconds=5.0, jitter=False)
 IDLE_SECONDS = 1.0  # how long one wait for a message lasts when none is held
 
@@ -54,7 +55,7 @@ class Inbox(ConsumerMixin):
         self.received = 0
 
     def get_consumers(self, consumer_class: Callable[..., Consumer], channel: Any) -> list[Consumer]:
-        declare(self.connection, self.queues)
+        declare_on(channel, self.queues)
         return [
             consumer_class(  # kombu has bound the channel already
                 queues=[self.queues.inbox],
@@ -97,7 +98,7 @@ class Inbox(ConsumerMixin):
         failures = 0
         while True:
             try:
-                self.receive([(_bytes(message.body), dict(message.headers or {})) for message in batch])
+                refused = set(self.receive([(_bytes(message.body), dict(message.headers or {})) for message in batch]))
                 break
             except self.retryable as error:
                 failures += 1
@@ -110,20 +111,29 @@ class Inbox(ConsumerMixin):
                 )
                 if self.stopped.wait(RETRY.delay(failures)):
                     return  # left unacknowledged: the broker hands them out again
-        for message in batch:
-            message.ack()
+        for position, message in enumerate(batch):
+            if position in refused:
+                message.reject(requeue=False)  # to the queue's dead-letter exchange
+            else:
+                message.ack()
         self.received += len(batch)
 
     def run(self, _tokens: int = 1, **kwargs: Any) -> None:
         """Consume until ``stop()``; a lost connection is reopened (kombu's back-off, 2 s growing to 30 s)."""
         errors = self.connection.connection_errors + self.connection.channel_errors
+        failures = 0
         try:
             while not self.should_stop:
+                before = self.received
                 try:
                     self._consume()
                 except errors as error:
                     self.consuming.clear()
+                    # Back off when the error comes back before anything was received (a queue that
+                    # cannot be declared, say), so a persistent one is no tight loop.
+                    failures = 0 if self.received > before else failures + 1
                     log.warning("inbox %s lost RabbitMQ (%s); reconnecting", self.queues.inbox.name, error)
+                    self.stopped.wait(RETRY.delay(failures))
         finally:
             self.connection.release()
 

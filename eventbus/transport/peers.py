@@ -2,7 +2,8 @@
 
 Each service serves its own timeline of a correlation id at ``/internal/eventbus/timeline/<id>``
 (``eventbus.peer_api``), for callers that hold ``EVENTBUS_PEER_TOKEN``. A peer that does not answer
-within the timeout is left out, and said to be: a story with a gap, never a page that hangs.
+within the timeout (each connect and read) is left out, and logged: a story with a gap, never a page
+that hangs. Only staff pages ask (a customer's steps need no peer).
 """
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 PATH = "/internal/eventbus/timeline/"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A peer answers or not: a redirect would carry the token to wherever it points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# No proxy from the environment either: the token goes to the configured peer and nowhere else.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
 def parse_peers(peers: str) -> dict[str, str]:
@@ -34,8 +46,8 @@ def fetch_timeline(base_url: str, correlation_id: str, *, token: str, timeout: f
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             return list(json.load(response)["events"])
-    except (OSError, ValueError, KeyError) as error:  # urllib's errors are OSErrors; ValueError: bad JSON
+    except (OSError, ValueError, KeyError, TypeError) as error:  # urllib's errors are OSErrors; the rest: bad JSON
         log.warning("peer %s gave no timeline for %s: %s", base_url, correlation_id, error)
         return None

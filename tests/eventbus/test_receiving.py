@@ -70,7 +70,7 @@ def test_a_received_event_is_stored_once_with_its_local_deliveries(forward_subsc
     [
         (b"not json at all", "not a CloudEvents envelope: body: Invalid JSON"),
         (json.dumps({"type": "busapp.Fanout"}).encode(), "not a CloudEvents envelope: id: Field required"),
-        (message("nobody.HeardOfThis"), "unknown event type 'nobody.HeardOfThis'"),
+        (b"\x00 a NUL, which PostgreSQL refuses in text", "not a CloudEvents envelope: body: Invalid JSON"),
     ],
 )
 def test_a_message_that_is_no_event_of_this_code_is_kept_with_its_reason(body, reason):
@@ -78,8 +78,27 @@ def test_a_message_that_is_no_event_of_this_code_is_kept_with_its_reason(body, r
 
     rejection = InboxRejection.objects.get()
     assert reason in rejection.reason
-    assert (rejection.queue, rejection.headers, rejection.body) == (QUEUE, {"type": "x"}, body.decode())
+    assert (rejection.queue, rejection.headers) == (QUEUE, {"type": "x"})
+    assert rejection.body == body.decode().replace("\x00", "\\x00")
     assert not OutboxEvent.objects.exists()
+
+
+def test_an_event_of_a_type_this_code_never_heard_of_goes_back_to_the_broker_whole():
+    """A sender upgraded before its receiver: the broker dead-letters it, for an operator to move back later."""
+    assert receive(message("nobody.HeardOfThis"), {}, queue=QUEUE) == "unknown"
+    assert not InboxRejection.objects.exists()
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.postgres
+def test_an_event_the_database_refuses_is_kept_as_a_rejection_and_the_rest_of_its_batch_stored():
+    run_pending()
+    too_long = message(subject="k" * 300)  # the column holds 200: PostgreSQL refuses it
+
+    received = receive_batch([(message(), {}), (too_long, {"id": "long"})], queue=QUEUE)
+
+    assert len(received.stored) == 1
+    assert InboxRejection.objects.get().reason == "the database refused it: DataError"
 
 
 def test_a_rejection_names_the_faulty_fields_without_their_values():

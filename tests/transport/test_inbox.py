@@ -26,12 +26,13 @@ class Store:
     def __init__(self, failures: int = 0) -> None:
         self.failures, self.stored, self.calls = failures, [], 0
 
-    def __call__(self, messages: list[tuple[bytes, Mapping[str, Any]]]) -> None:
+    def __call__(self, messages: list[tuple[bytes, Mapping[str, Any]]]) -> list[int]:
         if self.failures:
             self.failures -= 1
             raise Unreachable("database down")
         self.calls += 1
         self.stored += [(body, dict(headers)) for body, headers in messages]
+        return [position for position, (body, _) in enumerate(messages) if body == b"refuse me"]
 
 
 @pytest.fixture
@@ -119,3 +120,14 @@ def test_messages_waiting_together_are_stored_together(running, private_rabbit):
     wait_until(lambda: inbox.received == 60, timeout=20, what="60 messages stored")
     assert [body for body, _ in store.stored] == [f'{{"id": "e{n}"}}'.encode() for n in range(60)]  # in order
     assert store.calls < 10
+
+
+def test_a_message_the_store_refuses_goes_to_the_services_dead_letters(running, private_rabbit):
+    inbox = running(Store())
+    assert inbox.consuming.wait(10)
+
+    send(private_rabbit.url, b"refuse me")
+
+    wait_until(lambda: inbox.received == 1, timeout=10, what="the message handled")
+    with Connection(private_rabbit.url) as connection, connection.SimpleQueue(PAYMENTS.dead) as dead:
+        assert dead.get(timeout=5).body == b"refuse me"
