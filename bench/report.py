@@ -79,11 +79,12 @@ def breakdown(details: dict) -> str:
         "split latency event": [details["split_latency"]] if "split_latency" in details else [],
     }
     columns = [
-        *("cpu_ms_publisher", "cpu_ms_workers", "cpu_ms_remote", "cpu_ms_postgres", "cpu_ms_redis", "cpu_ms_rabbitmq"),
+        *("cpu_ms_publisher", "cpu_ms_workers", "cpu_ms_remote", "cpu_ms_inbox", "cpu_ms_postgres", "cpu_ms_redis"),
+        "cpu_ms_rabbitmq",
         "celery_tasks",
     ]
     rows = [
-        ("per item (median run)", "publisher", "workers", "remote", "postgres", "redis", "rabbitmq", "tasks"),
+        ("per item (median run)", "publisher", "workers", "remote", "inbox", "postgres", "redis", "rabbitmq", "tasks"),
     ]
     rows[0] = (*rows[0], "per claim", "sent/s")
     for label, measured in runs.items():

@@ -51,7 +51,7 @@ def remote_env() -> dict[str, str]:
 
 @dataclass
 class Remote:
-    """The remote service's worker and inbox, and the process groups whose CPU counts as "remote"."""
+    """The remote service's worker and inbox, and their process groups' CPU components ("remote", "inbox")."""
 
     workers: Workers
     inbox: subprocess.Popen
@@ -117,7 +117,7 @@ def start_remote(var: Path) -> Remote:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    remote = Remote(workers, inbox, log, {workers.group: "remote", inbox.pid: "remote"})
+    remote = Remote(workers, inbox, log, {workers.group: "remote", inbox.pid: "inbox"})
     wait_until(lambda: _consuming(remote), timeout=60, what=f"the remote inbox consuming (log: {log})")
     return remote
 
