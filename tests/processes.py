@@ -16,7 +16,7 @@ from django.db import connections
 from chaos.servers import RedisServer, free_port
 from eventbus.testing import wait_until
 
-__all__ = ["RedisServer", "WebServer", "Worker", "database_url", "free_port", "run_django"]
+__all__ = ["RedisServer", "WebServer", "Worker", "database_url", "free_port", "run_django", "spawn"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,14 @@ def run_django(code: str, env: Mapping[str, str]) -> subprocess.CompletedProcess
         text=True,
         timeout=60,
     )
+
+
+def spawn(args: list[str], *, log: Path, env: Mapping[str, str]) -> subprocess.Popen:
+    """``args`` at the project's root in a process group of its own, its output in ``log``."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            args, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def database_url(alias: str = "default") -> str:
@@ -76,10 +84,7 @@ class Worker:
         ]
         if self.beat:
             args += ["-B"]
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(
-                args, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.process = spawn(args, log=self.log, env=self.env)
         wait_until(self._ready, timeout=60, what=f"worker ready (log {self.log})")
         return self
 
@@ -116,10 +121,7 @@ class WebServer:
 
     def start(self) -> WebServer:
         args = [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "1"]
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(
-                args, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.process = spawn(args, log=self.log, env=self.env)
         wait_until(self._answers, timeout=60, what=f"web server answering (log {self.log})")
         return self
 

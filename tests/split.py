@@ -28,7 +28,7 @@ from eventbus.testing import is_idle, wait_until
 from eventbus.topology.deployment import parse
 from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport.broker_topology import ServiceQueues, declare
-from tests.processes import ROOT, Worker, database_url
+from tests.processes import Worker, database_url, spawn
 
 SERVICES = "shop=*;payments=payments"
 
@@ -62,15 +62,7 @@ class Inbox:
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> Inbox:
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "eventbus", "inbox"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = spawn([sys.executable, "manage.py", "eventbus", "inbox"], log=self.log, env=self.env)
         wait_until(self._consuming, timeout=60, what=f"inbox consuming (log {self.log})")
         return self
 

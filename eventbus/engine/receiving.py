@@ -37,7 +37,6 @@ from eventbus.store import receiving
 from eventbus.store.receiving import Rejected
 from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport import doorbell
-from eventbus.transport.broker_topology import ServiceQueues
 from eventbus.transport.forwarding import ORIGIN_HEADER
 from eventbus.transport.inbox import Inbox, Received
 
@@ -129,9 +128,7 @@ def inbox() -> Inbox:
     deployment = settings.deployment
     if not deployment.split:
         raise ValueError("EVENTBUS_SERVICE is not set: the monolith receives nothing over the broker")
-    senders = frozenset(deployment.services) - {deployment.here}
-    nothing = ServiceQueues(deployment.here, frozenset(), senders=senders)  # no subscriber here (yet)
-    queues = receiving_queues(deployment, tuple(all_subscribers())).get(deployment.here, nothing)
+    queues = receiving_queues(deployment, tuple(all_subscribers()))[deployment.here]
     return Inbox(
         settings.broker_url,
         queues,

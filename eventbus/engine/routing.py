@@ -20,7 +20,7 @@ from eventbus.kernel.backoff import Backoff
 from eventbus.kernel.context import current_envelope
 from eventbus.kernel.event import Event
 from eventbus.topology.deployment import Deployment
-from eventbus.topology.subscribers import Subscriber, all_subscribers
+from eventbus.topology.subscribers import Subscriber, all_subscribers, subscriber
 from eventbus.transport.broker_topology import ServiceQueues
 from eventbus.transport.forwarding import forwarder
 
@@ -32,18 +32,26 @@ FORWARD_BACKOFF = Backoff(base_seconds=0.5, max_seconds=5.0)
 
 def local_subscribers() -> list[Subscriber]:
     """Every subscriber this process runs, forwarding ones included, by id."""
-    return list(_local(conf.current().deployment, tuple(all_subscribers())).values())
+    deployment = conf.current().deployment
+    if not deployment.split:
+        return all_subscribers()
+    return list(_split(deployment, tuple(all_subscribers())).values())
 
 
 def local_subscriber(subscriber_id: str) -> Subscriber | None:
-    return _local(conf.current().deployment, tuple(all_subscribers())).get(subscriber_id)
+    """The subscriber of a claim (once per claim: the monolith asks the registry alone)."""
+    deployment = conf.current().deployment
+    if not deployment.split:
+        return subscriber(subscriber_id)
+    return _split(deployment, tuple(all_subscribers())).get(subscriber_id)
 
 
 def receiving_queues(deployment: Deployment, declared: tuple[Subscriber, ...]) -> dict[str, ServiceQueues]:
-    """Each service's inbox, bound to the event types its subscribers react to, from the other services."""
-    types: dict[str, set[str]] = {}
+    """Each service's inbox, bound to the event types its subscribers react to (maybe none yet), from
+    the other services."""
+    types: dict[str, set[str]] = {service: set() for service in deployment.services}
     for found in declared:
-        types.setdefault(deployment.service_of(found.context), set()).add(found.event_type)
+        types[deployment.service_of(found.context)].add(found.event_type)
     return {
         service: ServiceQueues(service, frozenset(found), senders=frozenset(deployment.services) - {service})
         for service, found in types.items()
@@ -51,9 +59,7 @@ def receiving_queues(deployment: Deployment, declared: tuple[Subscriber, ...]) -
 
 
 @lru_cache(maxsize=8)
-def _local(deployment: Deployment, declared: tuple[Subscriber, ...]) -> dict[str, Subscriber]:
-    if not deployment.split:
-        return {found.id: found for found in declared}
+def _split(deployment: Deployment, declared: tuple[Subscriber, ...]) -> dict[str, Subscriber]:
     here = [found for found in declared if deployment.runs_here(found.context)]
     elsewhere: dict[str, list[Subscriber]] = {}
     for found in declared:

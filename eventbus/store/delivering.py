@@ -63,7 +63,7 @@ def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]
         )
         if not rows:
             return Relayed(0, frozenset()), []
-        subscriptions = _active_subscriptions({row[1] for row in rows})
+        subscriptions = active_subscriptions({row[1] for row in rows})
         deliveries = [
             new_delivery(event_id, key, found, now)
             for event_id, event_type, key, *_ in rows
@@ -75,9 +75,12 @@ def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]
     return Relayed(len(rows), queues), [(row[3], row[4]) for row in rows]
 
 
-def _active_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]]:
+def active_subscriptions(event_types: set[str], *, forwarding: bool = True) -> dict[str, list[Subscription]]:
+    """The subscriptions (not retired) of each of ``event_types``, by id; without the forwarding ones
+    when ``forwarding`` is False (an event received from another service never goes out again)."""
+    rows = Subscription.objects.filter(event_type__in=event_types, retired_at__isnull=True)
     found: dict[str, list[Subscription]] = {}
-    for row in Subscription.objects.filter(event_type__in=event_types, retired_at__isnull=True).order_by("id"):
+    for row in (rows if forwarding else rows.filter(forward_to="")).order_by("id"):
         found.setdefault(row.event_type, []).append(row)
     return found
 

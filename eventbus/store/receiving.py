@@ -10,8 +10,8 @@ from typing import Any
 from django.db import transaction
 
 from eventbus.kernel.envelope import Envelope
-from eventbus.models import Delivery, InboxRejection, OutboxEvent, Subscription
-from eventbus.store.delivering import new_delivery
+from eventbus.models import Delivery, InboxRejection, OutboxEvent
+from eventbus.store.delivering import active_subscriptions, new_delivery
 from eventbus.store.outbox import row_of
 
 BODY_LIMIT = 64 * 1024
@@ -57,7 +57,7 @@ def receive(
         rows = OutboxEvent.objects.bulk_create(
             [_received(envelope, origin, now) for envelope, origin in fresh.values()]
         )
-        local = _local_subscriptions({row.type for row in rows})
+        local = active_subscriptions({row.type for row in rows}, forwarding=False)
         Delivery.objects.bulk_create(
             [new_delivery(row.id, row.key, found, now) for row in rows for found in local.get(row.type, [])]
         )
@@ -69,14 +69,6 @@ def _received(envelope: Envelope, origin: str, now: datetime) -> OutboxEvent:
     row = row_of(envelope, deliver_at=now)
     row.received_from, row.dispatched_at = origin, now
     return row
-
-
-def _local_subscriptions(event_types: set[str]) -> dict[str, list[Subscription]]:
-    found: dict[str, list[Subscription]] = {}
-    rows = Subscription.objects.filter(event_type__in=event_types, retired_at__isnull=True, forward_to="")
-    for row in rows.order_by("id"):
-        found.setdefault(row.event_type, []).append(row)
-    return found
 
 
 def _keep(rejected: Sequence[Rejected], *, queue: str, now: datetime) -> None:
