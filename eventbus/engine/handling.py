@@ -4,32 +4,33 @@ One delivery's fate is its own: a handler that fails rolls back only its own tra
 one is ended by its subscriber's time limit, and one that kills its worker costs the deliveries
 behind it no attempt (see ``store.release_expired_leases``). A claim keeps starting deliveries for
 ``EVENTBUS_BATCH_SECONDS`` at most, then hands the rest back for another worker.
+
+A subscriber that only sends its events out of this database (forwarding) has nothing to write
+in a transaction: its claim is sent at once (``sending``).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from eventbus import conf, store
+from eventbus.engine import failing
 from eventbus.engine.routing import local_subscriber
+from eventbus.engine.sending import send_claim
 from eventbus.engine.time_limit import time_limit
 from eventbus.kernel.context import handling
 from eventbus.kernel.decoding import UndecodableEvent, decode
-from eventbus.kernel.errors import PermanentError, RetryAfter
 from eventbus.kernel.sensitive import FieldCipher
 from eventbus.models import Delivery
 from eventbus.observability import metrics, tracing
 from eventbus.store import Attempt, Claim, outbox
 from eventbus.topology.subscribers import Subscriber
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,38 +41,55 @@ class Processed:
 
 
 def process_claim(claim: Claim) -> Processed:
-    """Handle the claimed deliveries one by one, each in its own transaction."""
-    budget_ends = time.monotonic() + conf.current().batch_seconds
-    attempts: list[Attempt] = []
-    handed_back = 0
+    """Handle the claimed deliveries one by one, each in its own transaction (or send them at once)."""
     deliveries = store.claimed(claim)
-    for index, delivery_id in enumerate(claim.ids):
-        if index and time.monotonic() > budget_ends:
-            handed_back = store.hand_back(claim.ids[index:], claim.token, now=_now(claim))
-            break
-        attempts.append(_attempt(deliveries.get(delivery_id), delivery_id, claim))
-    store.record_durations(
-        {a.delivery.id: (a.ended_at, a.duration_ms) for a in attempts if a.ended_at and a.duration_ms is not None}
-    )
+    found = local_subscriber(claim.subscriber)
+    handed_back = 0
+    if found is None:  # retired from this process's code since the claim was made
+        attempts = [_stale(delivery_id, claim) for delivery_id in claim.ids]
+    elif found.send_many is not None:
+        attempts = send_claim(found, claim, deliveries)
+    else:
+        attempts, handed_back = _handle_one_by_one(found, claim, deliveries)
     metrics.count_attempts(attempts)
     retries = [a.retry_at for a in attempts if a.retry_at is not None]
     handled = sum(a.outcome != "stale" for a in attempts)
     return Processed(handled, min(retries, default=None), handed_back)
 
 
+def _handle_one_by_one(found: Subscriber, claim: Claim, deliveries: dict[int, Delivery]) -> tuple[list[Attempt], int]:
+    budget_ends = time.monotonic() + conf.current().batch_seconds
+    attempts: list[Attempt] = []
+    for index, delivery_id in enumerate(claim.ids):
+        if index and time.monotonic() > budget_ends:
+            return _recorded(attempts), store.hand_back(claim.ids[index:], claim.token, now=failing.now(claim))
+        delivery = deliveries.get(delivery_id)
+        attempts.append(_stale(delivery_id, claim) if delivery is None else _attempt(found, delivery, claim))
+    return _recorded(attempts), 0
+
+
+def _recorded(attempts: list[Attempt]) -> list[Attempt]:
+    """After the deliveries' own transactions: when each handler ended and how long it ran."""
+    store.record_durations(
+        {a.delivery.id: (a.ended_at, a.duration_ms) for a in attempts if a.ended_at and a.duration_ms is not None}
+    )
+    return attempts
+
+
 def _field_cipher() -> FieldCipher:
     return conf.current().field_cipher
 
 
-def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attempt:
-    found = local_subscriber(claim.subscriber)
-    if delivery is None or found is None:
-        return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
+def _stale(delivery_id: int, claim: Claim) -> Attempt:
+    return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
+
+
+def _attempt(found: Subscriber, delivery: Delivery, claim: Claim) -> Attempt:
     envelope = outbox.envelope_of(delivery.event)
     try:
         event = decode(envelope, found.event_class, keys=_field_cipher)
     except UndecodableEvent as error:
-        store.fail(delivery_id, claim.token, error=str(error), trace="", retry_at=None, duration_ms=None)
+        store.fail(delivery.id, claim.token, error=str(error), trace="", retry_at=None, duration_ms=None)
         return Attempt(delivery, "dead")
     started_at, started = timezone.now(), time.perf_counter()
     with (
@@ -79,11 +97,14 @@ def _attempt(delivery: Delivery | None, delivery_id: int, claim: Claim) -> Attem
         tracing.handler_span(envelope, subscriber=found.id, attempt=delivery.attempts) as span,
     ):
         try:
-            ran = _run(found, event, delivery_id, claim)
+            ran = _run(found, event, delivery.id, claim)
         except Exception as error:
             duration_ms = (time.perf_counter() - started) * 1000
             tracing.failed(span, error)
-            return _failed(delivery, found, error, claim, started_at, duration_ms)
+            trace = traceback.format_exc()
+            return failing.failed(
+                delivery, found, error, claim, started_at=started_at, duration_ms=duration_ms, trace=trace
+            )
     if not ran:
         return Attempt(delivery, "stale")
     duration_ms = (time.perf_counter() - started) * 1000
@@ -109,40 +130,3 @@ def _run(found: Subscriber, event: object, delivery_id: int, claim: Claim) -> bo
             else:
                 found.handler(event)
     return True
-
-
-def _failed(
-    delivery: Delivery, found: Subscriber, error: Exception, claim: Claim, started_at: datetime, duration_ms: float
-) -> Attempt:
-    message = f"{type(error).__name__}: {error}"
-    trace = traceback.format_exc()
-    retry_at = _retry_time(delivery, found, error, _now(claim))
-    if retry_at is None:
-        log.error("delivery %s to %s dead after %s attempts: %s", delivery.id, found.id, delivery.attempts, message)
-    else:
-        log.warning(
-            "delivery %s to %s failed (attempt %s), retry at %s: %s",
-            delivery.id,
-            found.id,
-            delivery.attempts,
-            retry_at.isoformat(),
-            message,
-        )
-    store.fail(delivery.id, claim.token, error=message, trace=trace, retry_at=retry_at, duration_ms=duration_ms)
-    return Attempt(delivery, "dead" if retry_at is None else "retry", started_at, None, duration_ms, retry_at)
-
-
-def _now(claim: Claim) -> datetime:
-    """The present, never before the claim's own time (tests claim at a simulated later time)."""
-    return max(timezone.now(), claim.claimed_at)
-
-
-def _retry_time(delivery: Delivery, found: Subscriber, error: Exception, now: datetime) -> datetime | None:
-    """When to try again, or None to dead-letter: PermanentError and spent attempts end it."""
-    if isinstance(error, PermanentError) or delivery.attempts >= (found.max_attempts or conf.current().max_attempts):
-        return None
-    if isinstance(error, RetryAfter):
-        delay = error.seconds
-    else:
-        delay = (found.backoff or conf.current().backoff).delay(delivery.attempts)
-    return now + timedelta(seconds=delay)

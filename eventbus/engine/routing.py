@@ -6,23 +6,24 @@ deployment every process still imports every context's handlers (the image is th
 registry knows who, anywhere, reacts to what; a subscriber of a context another service runs is
 replaced here by ``forward:<event type>``, which the relay fans out to like any other subscriber.
 Forwarding is therefore a delivery, with a lease, isolation, metrics, admin and the audit trail.
-Its ``prepare`` publishes the envelope to RabbitMQ and returns once the broker confirmed; the
-delivery is done only after that. It never dead-letters for want of the broker: its attempts are
+A claim of them is published to RabbitMQ at once (``send_many``), and each delivery is done only
+once the broker confirmed its event. It never dead-letters for want of the broker: its attempts are
 unbounded in practice and its backoff is capped at a few seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from eventbus import conf
 from eventbus.kernel.backoff import Backoff
-from eventbus.kernel.context import current_envelope
+from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.event import Event
 from eventbus.topology.deployment import Deployment
 from eventbus.topology.subscribers import Subscriber, all_subscribers, subscriber
 from eventbus.transport.broker_topology import ServiceQueues
-from eventbus.transport.forwarding import forwarder
+from eventbus.transport.forwarding import BrokerUnavailable, forwarder
 
 FORWARD_PREFIX = "forward:"
 FORWARD_QUEUE = "forward"
@@ -74,12 +75,10 @@ def _forwarding(deployment: Deployment, remote: list[Subscriber], queues: dict[s
     services = tuple(sorted({deployment.service_of(found.context) for found in remote}))
     receivers = tuple(queues[service] for service in services)
 
-    def forward(event: Event) -> None:
-        envelope = current_envelope()
-        assert envelope is not None, "a forwarding subscriber runs inside a delivery"
+    def forward(envelopes: Sequence[Envelope]) -> list[BrokerUnavailable | None]:
         settings = conf.current()
-        forwarder(settings.broker_url, timeout=settings.broker_timeout).publish(
-            envelope, origin=deployment.here, receivers=receivers
+        return forwarder(settings.broker_url, timeout=settings.broker_timeout).publish_many(
+            envelopes, origin=deployment.here, receivers=receivers
         )
 
     return Subscriber(
@@ -91,11 +90,12 @@ def _forwarding(deployment: Deployment, remote: list[Subscriber], queues: dict[s
         ordered=any(found.ordered for found in remote),
         queue=FORWARD_QUEUE,
         timeout=2 * conf.current().broker_timeout + 1,
-        prepare=forward,
+        send_many=forward,
         context="eventbus",
         forward_to=services,
     )
 
 
-def _forwarded(event: Event, confirmed: None) -> None:
-    """The broker confirmed the event: the delivery's transaction only records it done."""
+def _forwarded(event: Event) -> None:
+    """Never called: a forwarding claim is sent at once (``send_many``) and marked done after the
+    broker's confirmations."""

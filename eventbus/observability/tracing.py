@@ -9,7 +9,7 @@ span of its own. A relay batch moves events of many traces; its span links to ea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
@@ -27,7 +27,37 @@ SYSTEM = "eventbus"
 @contextmanager
 def handler_span(envelope: Envelope, *, subscriber: str, attempt: int) -> Iterator[Span]:
     """The CONSUMER span of one attempt of one subscriber, a child of the publishing span."""
-    attributes: dict[str, AttributeValue] = {
+    token = otel_context.attach(_publisher_context(envelope))
+    try:
+        with tracer.start_as_current_span(
+            subscriber, kind=SpanKind.CONSUMER, attributes=_attributes(envelope, subscriber, attempt)
+        ) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
+
+
+@contextmanager
+def sending_spans(envelopes: Sequence[Envelope], *, subscriber: str, attempts: Sequence[int]) -> Iterator[list[Span]]:
+    """One CONSUMER span per event of a claim sent out at once, each in its own event's trace."""
+    spans = [
+        tracer.start_span(
+            subscriber,
+            context=_publisher_context(envelope),
+            kind=SpanKind.CONSUMER,
+            attributes=_attributes(envelope, subscriber, attempt),
+        )
+        for envelope, attempt in zip(envelopes, attempts, strict=True)
+    ]
+    try:
+        yield spans
+    finally:
+        for span in spans:
+            span.end()
+
+
+def _attributes(envelope: Envelope, subscriber: str, attempt: int) -> dict[str, AttributeValue]:
+    return {
         "messaging.system": SYSTEM,
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
@@ -40,15 +70,9 @@ def handler_span(envelope: Envelope, *, subscriber: str, attempt: int) -> Iterat
         "eventbus.event_version": envelope.dataversion,
         "eventbus.attempt": attempt,
     }
-    token = otel_context.attach(_publisher_context(envelope))
-    try:
-        with tracer.start_as_current_span(subscriber, kind=SpanKind.CONSUMER, attributes=attributes) as span:
-            yield span
-    finally:
-        otel_context.detach(token)
 
 
-def failed(span: Span, error: Exception) -> None:
+def failed(span: Span, error: BaseException) -> None:
     """Mark a handler span failed (the handler's exception is caught to schedule the retry)."""
     span.record_exception(error)
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))

@@ -11,6 +11,7 @@ The delivery state machine (docs/eventbus.md mirrors it):
 | (new) | pending | ``relay``, ``backfill`` |
 | pending | running | ``claim`` (an attempt is counted, a lease taken) |
 | running | done | ``start_handling`` inside the handler's transaction (it commits with the effects) |
+| running | done | ``finish_sent``: a claim sent out of this database at once (forwarding), after the broker confirmed |
 | running | pending | ``fail`` with a retry, ``hand_back`` (never started), ``release_expired_leases`` |
 | running | dead | ``fail`` without attempts left, ``release_expired_leases`` on the last attempt |
 | dead | pending | ``retry`` |
@@ -26,6 +27,7 @@ from eventbus.store.delivering import (
     claim,
     claimed,
     fail,
+    finish_sent,
     hand_back,
     new_delivery,
     record_durations,
@@ -77,6 +79,7 @@ __all__ = [
     "due_deliveries",
     "due_events",
     "fail",
+    "finish_sent",
     "hand_back",
     "hand_over",
     "new_delivery",

@@ -150,6 +150,25 @@ def start_handling(delivery_id: int, token: UUID) -> bool:
     )
 
 
+def finish_sent(ids: list[int], token: UUID, *, at: datetime, duration_ms: float) -> set[int]:
+    """Deliveries sent out of this database (no handler transaction): done together, in one statement.
+
+    Returns those the claim still held; one whose lease was re-driven elsewhere is left alone.
+    """
+    if not ids:
+        return set()
+    with transaction.atomic(savepoint=False):
+        held = set(
+            Delivery.objects.select_for_update()
+            .filter(id__in=ids, claim_token=token, state=State.RUNNING)
+            .values_list("id", flat=True)
+        )
+        Delivery.objects.filter(id__in=held).update(
+            state=State.DONE, finished_at=at, duration_ms=duration_ms, lease_expires_at=None
+        )
+    return held
+
+
 def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
     """After a batch: when each finished delivery's handler ended and how long it ran."""
     if not durations:

@@ -6,16 +6,18 @@ The registry is what this process's code declares; ``eventbus.topology`` writes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from eventbus.kernel.backoff import Backoff
+from eventbus.kernel.envelope import Envelope
 from eventbus.kernel.errors import NotAnEvent, SubscriptionError
 from eventbus.kernel.event import Event
 
 Handler = Callable[..., None]
 Prepare = Callable[[Any], Any]
+SendMany = Callable[[Sequence[Envelope]], Sequence[BaseException | None]]
 H = TypeVar("H", bound=Handler)
 
 
@@ -41,6 +43,9 @@ class Subscriber:
     """The context (Django app label) that declared it: where it runs when the deployment is split."""
     forward_to: tuple[str, ...] = ()
     """Set on the bus's own forwarding subscribers: the services it sends the event to."""
+    send_many: SendMany | None = field(default=None, compare=False)
+    """Set on the bus's own forwarding subscribers: sends a claim's events out of this database at
+    once and returns each one's error, or None once it went; ``handler`` is then never called."""
 
     @property
     def event_type(self) -> str:

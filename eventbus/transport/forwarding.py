@@ -1,12 +1,16 @@
-"""Leaving a service: an event published to RabbitMQ, persistent, and confirmed by the broker.
+"""Leaving a service: events published to RabbitMQ, persistent, and confirmed by the broker.
 
 The body is the stored CloudEvents envelope as JSON (sealed fields stay sealed); the headers carry
 what a consumer may route or trace by without parsing it: the type, the partition key (``subject``),
-the trace context and the service it comes from. ``publish`` returns only once the broker confirmed
-the message; a nack, an unroutable message (``mandatory``: no queue bound to its type), a lost
-connection or a confirmation that takes longer than ``EVENTBUS_BROKER_TIMEOUT`` raise
-``BrokerUnavailable``, and the caller tries again later. A confirmation lost after the broker took the
-message makes that a duplicate on the wire, which the receiving inbox drops by event id.
+the trace context and the service it comes from.
+
+``publish_many`` publishes a batch on one channel in confirm mode, then waits once for the broker's
+answers, so a batch costs one round trip, not one per event. Each event's outcome is its own: one
+the broker nacks, or returns as unroutable (``mandatory``: no queue bound to its type), fails alone
+while the others are confirmed. A lost connection, or answers that take longer than
+``EVENTBUS_BROKER_TIMEOUT``, raise ``BrokerUnavailable`` for the whole batch, and the caller tries
+again later. A confirmation lost after the broker took the message makes that a duplicate on the
+wire, which the receiving inbox drops by event id.
 
 Before a service's first event, the receiving services' queues are declared with their bindings
 (``broker_topology``), so an event is never dropped for want of a queue that its receiver, not yet
@@ -19,10 +23,13 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from amqp import Channel, Message
 from amqp.exceptions import AMQPError
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.exceptions import KombuError
 
 from eventbus.kernel.envelope import Envelope
@@ -53,65 +60,143 @@ def body_of(envelope: Envelope) -> bytes:
     return json.dumps(envelope.to_cloudevent(), separators=(",", ":")).encode()
 
 
+def message_of(envelope: Envelope, *, origin: str) -> Message:
+    return Message(
+        body_of(envelope),
+        content_type=CONTENT_TYPE,
+        content_encoding="utf-8",
+        application_headers=headers_of(envelope, origin=origin),
+        delivery_mode=2,  # persistent
+    )
+
+
+class Confirmations:
+    """The broker's answers to what one channel in confirm mode published, by delivery tag."""
+
+    def __init__(self) -> None:
+        self.published = 0  # the last delivery tag used: the broker numbers a channel's messages from 1
+        self.waiting: dict[int, str] = {}  # delivery tag → event id, until the broker answers
+        self.refused: dict[int, str] = {}  # delivery tag → why, until the publisher reads it
+        self._tags: dict[str, int] = {}  # event id → delivery tag, to place a returned message
+
+    def sent(self, event_id: str) -> int:
+        self.published += 1
+        self.waiting[self.published] = event_id
+        self._tags[event_id] = self.published
+        return self.published
+
+    def ack(self, tag: int, multiple: bool) -> None:
+        for settled in self._settled(tag, multiple):
+            self._tags.pop(self.waiting.pop(settled), None)
+
+    def nack(self, tag: int, multiple: bool) -> None:
+        for settled in self._settled(tag, multiple):
+            self.refused.setdefault(settled, "the broker refused it (nack)")
+            self._tags.pop(self.waiting.pop(settled), None)
+
+    def returned(self, error: BaseException, exchange: str, routing_key: str, message: Message) -> None:
+        """An unroutable message comes back before the broker's ack of it."""
+        event_id = (message.properties.get("application_headers") or {}).get("id")
+        tag = self._tags.get(str(event_id))
+        if tag is not None:
+            self.refused[tag] = f"returned unroutable ({routing_key}): {error}"
+
+    def outcome(self, tag: int) -> BrokerUnavailable | None:
+        reason = self.refused.pop(tag, None)
+        return None if reason is None else BrokerUnavailable(reason)
+
+    def _settled(self, tag: int, multiple: bool) -> list[int]:
+        return [found for found in self.waiting if found <= tag] if multiple else [tag] if tag in self.waiting else []
+
+
 class Forwarder:
-    """One confirmed-publish connection to RabbitMQ per process, opened on first use, reopened after a failure."""
+    """One confirm-mode channel to RabbitMQ per process, opened on first use, reopened after a failure."""
 
     def __init__(self, url: str, *, timeout: float) -> None:
         self.url, self.timeout = url, timeout
         self._connection: Connection | None = None
-        self._producer: Producer | None = None
+        self._channel: Channel | None = None
+        self._confirmations = Confirmations()
         self._declared: set[ServiceQueues] = set()
         self._lock = threading.Lock()
 
     def publish(self, envelope: Envelope, *, origin: str, receivers: Iterable[ServiceQueues]) -> None:
+        """One event, confirmed by the broker, or ``BrokerUnavailable``."""
+        refused = self.publish_many([envelope], origin=origin, receivers=receivers)[0]
+        if refused is not None:
+            raise refused
+
+    def publish_many(
+        self, envelopes: Sequence[Envelope], *, origin: str, receivers: Iterable[ServiceQueues]
+    ) -> list[BrokerUnavailable | None]:
+        """Each envelope's outcome, in order: None once the broker confirmed it, else why it refused it.
+
+        Raises ``BrokerUnavailable`` when the broker cannot be reached or does not answer in time.
+        """
         with self._lock:
             try:
-                producer = self._ready(receivers)
-                producer.publish(
-                    body_of(envelope),
-                    routing_key=routing_key(origin, envelope.type),
-                    headers=headers_of(envelope, origin=origin),
-                    content_type=CONTENT_TYPE,
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                    mandatory=True,
-                    retry=False,
-                    timeout=self.timeout,
-                    confirm_timeout=self.timeout,
-                )
+                channel = self._ready(receivers)
+                tags = [self._send(channel, envelope, origin) for envelope in envelopes]
+                self._await_answers()
+                return [self._confirmations.outcome(tag) for tag in tags]
             except BROKER_ERRORS as error:
                 self.close()
                 raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
             except BaseException:
-                # A time limit or any other interruption, maybe between the publish and its
-                # confirmation: this channel could answer the next publish with this one's ack.
+                # A time limit or any other interruption, maybe between a publish and its
+                # confirmation: the channel's numbering can no longer be trusted.
                 self.close()
                 raise
 
-    def _ready(self, receivers: Iterable[ServiceQueues]) -> Producer:
-        if self._connection is None or self._producer is None:
+    def _send(self, channel: Channel, envelope: Envelope, origin: str) -> int:
+        tag = self._confirmations.sent(str(envelope.id))
+        channel.basic_publish(
+            message_of(envelope, origin=origin),
+            exchange=EVENTS.name,
+            routing_key=routing_key(origin, envelope.type),
+            mandatory=True,
+        )
+        return tag
+
+    def _await_answers(self) -> None:
+        assert self._connection is not None
+        deadline = time.monotonic() + self.timeout
+        while self._confirmations.waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the broker confirmed nothing within {self.timeout:g} s")
+            self._connection.drain_events(timeout=remaining)
+
+    def _ready(self, receivers: Iterable[ServiceQueues]) -> Channel:
+        if self._connection is None or self._channel is None:
             connection = Connection(
                 self.url,
                 connect_timeout=self.timeout,
                 transport_options={
-                    "confirm_publish": True,
                     "read_timeout": self.timeout,  # every frame: channel opening and declaring too
                     "write_timeout": self.timeout,
                 },
                 heartbeat=0,
             )
             connection.ensure_connection(max_retries=1, timeout=max(1, round(self.timeout)))
-            self._connection = connection
-            self._producer = Producer(connection.default_channel, exchange=EVENTS, auto_declare=False)
+            self._connection, self._channel = connection, self._confirming(connection.default_channel)
             self._declared = set()
         for queues in receivers:
             if queues not in self._declared:
                 declare(self._connection, queues)
                 self._declared.add(queues)
-        return self._producer
+        return self._channel
+
+    def _confirming(self, channel: Any) -> Channel:
+        self._confirmations = confirmations = Confirmations()
+        channel.events["basic_ack"].add(confirmations.ack)
+        channel.events["basic_nack"].add(confirmations.nack)
+        channel.events["basic_return"].add(confirmations.returned)
+        channel.confirm_select()
+        return channel
 
     def close(self) -> None:
-        connection, self._connection, self._producer = self._connection, None, None
+        connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             with contextlib.suppress(*BROKER_ERRORS):
                 connection.release()

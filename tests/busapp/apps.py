@@ -12,8 +12,9 @@ class BusappConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        marker = os.environ.get("BUSAPP_DIE_AFTER_FORWARD")
-        if marker:
-            from .faults import die_once_after_forwarding
+        from . import faults
 
-            die_once_after_forwarding(Path(marker))
+        if marker := os.environ.get("BUSAPP_DIE_AFTER_FORWARD"):
+            faults.die_once_after_forwarding(Path(marker))
+        if marker := os.environ.get("BUSAPP_REFUSE_FORWARD_ONCE"):
+            faults.refuse_once_to_forward(Path(marker), "busapp.Sequenced")

@@ -58,7 +58,7 @@ def test_the_shop_forwards_what_payments_reacts_to_and_runs_the_rest(settings):
     assert {"orders.mark_order_paid", "shipping.book_shipment"} <= ids
     forward = local_subscriber("forward:orders.OrderCreated")
     assert forward is not None
-    assert (forward.forward_to, forward.queue, forward.prepare is not None) == (("payments",), FORWARD_QUEUE, True)
+    assert (forward.forward_to, forward.queue, forward.send_many is not None) == (("payments",), FORWARD_QUEUE, True)
     assert local_subscriber("forward:payments.PaymentSucceeded") is None  # shop reacts to it itself
 
 

@@ -21,7 +21,7 @@ from eventbus.models import Delivery, InboxRejection, OutboxEvent
 from eventbus.testing import wait_until
 from eventbus.transport.broker_topology import EVENTS
 from orders.models import Order
-from tests.busapp.events import Ping
+from tests.busapp.events import Ping, Sequenced
 from tests.busapp.models import Effect
 from tests.saga.conftest import Split
 from tests.saga.factories import place_order
@@ -106,6 +106,30 @@ def test_a_forwarder_killed_between_publish_and_mark_sends_a_duplicate_the_inbox
     assert "lease expired" in forwarding.last_error
     assert OutboxEvent.objects.using("payments").filter(event_id=sent[0]).count() == 1
     assert f"dropped a duplicate of event {sent[0]}" in split.inbox_log("payments")
+    no_dead_letters_nor_rejections()
+
+
+@pytest.mark.extra_env({"shop": {"BUSAPP_REFUSE_FORWARD_ONCE": str(Path(tempfile.gettempdir()) / f"nack-{uuid4()}")}})
+def test_an_ordered_subscriber_gets_each_key_in_order_when_one_event_is_refused_on_the_way(split, request):
+    """busapp.record_in_order (ordered) runs in payments; the broker refuses the first Sequenced once.
+    Its key's later events wait for its retry instead of overtaking it on the wire."""
+    marker = Path(request.node.get_closest_marker("extra_env").args[0]["shop"]["BUSAPP_REFUSE_FORWARD_ONCE"])
+    keys = [f"sequence-{k}" for k in range(3)]
+    with transaction.atomic():
+        sent = [publish(Sequenced(n=n), key=key).id for n in range(5) for key in keys]
+    recorded = Effect.objects.using("payments").filter(subscriber="busapp.record_in_order")
+
+    wait_until(lambda: recorded.count() == len(sent) and split.idle(), timeout=60, what="every Sequenced recorded")
+    refused = Delivery.objects.get(subscriber="forward:busapp.Sequenced", event__event_id=marker.read_text())
+    assert (refused.state, refused.attempts, refused.last_error) == (
+        Delivery.State.DONE,
+        2,
+        "BrokerUnavailable: the broker refused it (nack)",
+    )
+    arrived: dict[str, list[int]] = {}
+    for key, n in recorded.order_by("id").values_list("key", "n"):
+        arrived.setdefault(key, []).append(n)
+    assert arrived == {key: [0, 1, 2, 3, 4] for key in keys}
     no_dead_letters_nor_rejections()
 
 

@@ -89,3 +89,18 @@ def test_a_stopped_broker_is_reported_within_the_timeout():
     finally:
         forwarder.close()
         node.remove()
+
+
+def test_a_batch_is_confirmed_event_by_event(forwarder, private_rabbit):
+    batch = [envelope(), envelope("nobody.ListensToThis"), envelope()]
+
+    outcomes = forwarder.publish_many(batch, origin="shop", receivers=[PAYMENTS])
+
+    assert (outcomes[0], outcomes[2]) == (None, None)
+    assert isinstance(outcomes[1], BrokerUnavailable)
+    assert "NO_ROUTE" in str(outcomes[1])
+    with Connection(private_rabbit.url) as connection, connection.SimpleQueue(PAYMENTS.inbox) as inbox:
+        arrived = [inbox.get(timeout=5).headers["id"] for _ in range(2)]
+        assert inbox.qsize() == 0
+    assert arrived == [str(batch[0].id), str(batch[2].id)]  # in the order published
+    assert forwarder.publish_many([envelope()], origin="shop", receivers=[PAYMENTS]) == [None]  # the channel goes on
