@@ -24,13 +24,14 @@ class Unreachable(Exception):
 
 class Store:
     def __init__(self, failures: int = 0) -> None:
-        self.failures, self.stored, self.calls = failures, [], 0
+        self.failures, self.stored, self.calls, self.batches = failures, [], 0, []
 
     def __call__(self, messages: list[tuple[bytes, Mapping[str, Any]]]) -> list[int]:
         if self.failures:
             self.failures -= 1
             raise Unreachable("database down")
         self.calls += 1
+        self.batches.append(len(messages))
         self.stored += [(body, dict(headers)) for body, headers in messages]
         return [position for position, (body, _) in enumerate(messages) if body == b"refuse me"]
 
@@ -39,8 +40,8 @@ class Store:
 def running(private_rabbit: RabbitNode) -> Iterator[callable]:
     started: list[tuple[Inbox, threading.Thread]] = []
 
-    def run(store: Store) -> Inbox:
-        inbox = Inbox(private_rabbit.url, PAYMENTS, store, timeout=2, retryable=(Unreachable,))
+    def run(store: Store, **options: Any) -> Inbox:
+        inbox = Inbox(private_rabbit.url, PAYMENTS, store, timeout=2, retryable=(Unreachable,), **options)
         thread = threading.Thread(target=inbox.run, daemon=True)
         thread.start()
         started.append((inbox, thread))
@@ -131,3 +132,20 @@ def test_a_message_the_store_refuses_goes_to_the_services_dead_letters(running, 
     wait_until(lambda: inbox.received == 1, timeout=10, what="the message handled")
     with Connection(private_rabbit.url) as connection, connection.SimpleQueue(PAYMENTS.dead) as dead:
         assert dead.get(timeout=5).body == b"refuse me"
+
+
+def test_under_load_a_batch_waits_a_little_for_more_messages(running, private_rabbit):
+    with Connection(private_rabbit.url) as connection:
+        declare(connection, PAYMENTS)
+    for n in range(3):  # waiting before the consumer starts: they arrive together
+        send(private_rabbit.url, b"queued %d" % n)
+    store = Store()
+    inbox = running(store, gather=1.0)
+    wait_until(lambda: inbox.received == 3, timeout=10, what="the queued messages stored")
+    assert store.batches == [3]
+
+    send(private_rabbit.url, b"first")
+    send(private_rabbit.url, b"second")  # a new connection each: they do not arrive together
+
+    wait_until(lambda: inbox.received == 5, timeout=10, what="both messages stored")
+    assert store.batches == [3, 2]
