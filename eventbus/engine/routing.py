@@ -99,3 +99,4 @@ def _forwarding(deployment: Deployment, remote: list[Subscriber], queues: dict[s
 def _forwarded(event: Event) -> None:
     """Never called: a forwarding claim is sent at once (``send_many``) and marked done after the
     broker's confirmations."""
+    raise AssertionError("a forwarding subscriber's events are sent by send_many, never handled one by one")

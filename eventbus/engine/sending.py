@@ -4,12 +4,17 @@ another service): sent together, answered together, and marked done in one state
 Each delivery's fate is still its own: the sender answers for every event, and one it could not
 send is retried, or dead-lettered, alone. Nothing is written in a handler's transaction, so there is
 no transaction per delivery: the deliveries sent become done together, except any whose lease was
-re-driven meanwhile (their event went out twice; the receiver drops the duplicate by event id).
+re-driven meanwhile (their event went out twice; the receiver drops the duplicate by event id; its
+span, ended before, still shows the send as it happened).
+
+The claim's attempts share one start and one duration: the time the whole send took.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections.abc import Sequence
 
 from django.utils import timezone
@@ -22,6 +27,8 @@ from eventbus.models import Delivery
 from eventbus.observability import tracing
 from eventbus.store import Attempt, Claim, outbox
 from eventbus.topology.subscribers import Subscriber
+
+log = logging.getLogger(__name__)
 
 
 def send_claim(found: Subscriber, claim: Claim, deliveries: dict[int, Delivery]) -> list[Attempt]:
@@ -39,7 +46,7 @@ def send_claim(found: Subscriber, claim: Claim, deliveries: dict[int, Delivery])
     with tracing.sending_spans(
         envelopes, subscriber=found.id, attempts=[delivery.attempts for delivery in live]
     ) as spans:
-        outcomes = _sent(found, envelopes)
+        outcomes, trace = _send_all(found, envelopes)
         for span, outcome in zip(spans, outcomes, strict=True):
             if outcome is not None:
                 tracing.failed(span, outcome)
@@ -55,14 +62,14 @@ def send_claim(found: Subscriber, claim: Claim, deliveries: dict[int, Delivery])
         else:
             attempts.append(
                 failing.failed(
-                    delivery, found, outcome, claim, started_at=started_at, duration_ms=duration_ms, trace=""
+                    delivery, found, outcome, claim, started_at=started_at, duration_ms=duration_ms, trace=trace
                 )
             )
     return attempts
 
 
-def _sent(found: Subscriber, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
-    """Each envelope's outcome; an error of the whole send (the broker unreachable) is every one's."""
+def _send_all(found: Subscriber, envelopes: Sequence[Envelope]) -> tuple[list[BaseException | None], str]:
+    """Each envelope's outcome, and the traceback of an error of the whole send, which is every one's."""
     assert found.send_many is not None
     try:
         with time_limit(found.timeout or conf.current().handler_timeout, what=found.id):
@@ -70,5 +77,7 @@ def _sent(found: Subscriber, envelopes: Sequence[Envelope]) -> list[BaseExceptio
         if len(outcomes) != len(envelopes):
             raise RuntimeError(f"{found.id} answered for {len(outcomes)} of {len(envelopes)} events")
     except Exception as error:
-        return [error] * len(envelopes)
-    return outcomes
+        trace = traceback.format_exc()
+        log.exception("%s could not send %d event(s)", found.id, len(envelopes))
+        return [error] * len(envelopes), trace
+    return outcomes, ""

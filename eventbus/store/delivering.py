@@ -151,7 +151,7 @@ def start_handling(delivery_id: int, token: UUID) -> bool:
 
 
 def finish_sent(ids: list[int], token: UUID, *, at: datetime, duration_ms: float) -> set[int]:
-    """Deliveries sent out of this database (no handler transaction): done together, in one statement.
+    """Deliveries sent out of this database (no handler transaction): done together, in one transaction.
 
     Returns those the claim still held; one whose lease was re-driven elsewhere is left alone.
     """
@@ -217,7 +217,8 @@ def release_expired_leases(limit: int = 1000, *, now: datetime | None = None) ->
     A claim is handled in order, each delivery in its own transaction, so of a lost claim's
     deliveries still running, the first was being handled when the worker died: it keeps its
     attempt (a handler that kills its worker every time ends up dead-lettered); the others never
-    started, and get theirs back.
+    started, and get theirs back. (A forwarding claim is sent at once, so all of its deliveries
+    were under way; its attempts are unbounded, so the count it gives back changes nothing.)
     """
     now = now or timezone.now()
     limits = dict(Subscription.objects.values_list("id", "max_attempts"))

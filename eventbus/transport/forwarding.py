@@ -7,10 +7,10 @@ the trace context and the service it comes from.
 ``publish_many`` publishes a batch on one channel in confirm mode, then waits once for the broker's
 answers, so a batch costs one round trip, not one per event. Each event's outcome is its own: one
 the broker nacks, or returns as unroutable (``mandatory``: no queue bound to its type), fails alone
-while the others are confirmed. A lost connection, or answers that take longer than
-``EVENTBUS_BROKER_TIMEOUT``, raise ``BrokerUnavailable`` for the whole batch, and the caller tries
-again later. A confirmation lost after the broker took the message makes that a duplicate on the
-wire, which the receiving inbox drops by event id.
+while the others are confirmed; when the connection is lost, or the answers take longer than
+``EVENTBUS_BROKER_TIMEOUT``, the events confirmed by then are sent and the rest fail with
+``BrokerUnavailable``, for the caller to try again later. A confirmation lost after the broker took
+the message makes that a duplicate on the wire, which the receiving inbox drops by event id.
 
 Before a service's first event, the receiving services' queues are declared with their bindings
 (``broker_topology``), so an event is never dropped for want of a queue that its receiver, not yet
@@ -101,7 +101,10 @@ class Confirmations:
         if tag is not None:
             self.refused[tag] = f"returned unroutable ({routing_key}): {error}"
 
-    def outcome(self, tag: int) -> BrokerUnavailable | None:
+    def outcome(self, tag: int, unanswered: BrokerUnavailable | None = None) -> BrokerUnavailable | None:
+        """None once the broker confirmed ``tag``; why it refused it; or ``unanswered`` while it has not answered."""
+        if tag in self.waiting:
+            return unanswered
         reason = self.refused.pop(tag, None)
         return None if reason is None else BrokerUnavailable(reason)
 
@@ -129,24 +132,26 @@ class Forwarder:
     def publish_many(
         self, envelopes: Sequence[Envelope], *, origin: str, receivers: Iterable[ServiceQueues]
     ) -> list[BrokerUnavailable | None]:
-        """Each envelope's outcome, in order: None once the broker confirmed it, else why it refused it.
-
-        Raises ``BrokerUnavailable`` when the broker cannot be reached or does not answer in time.
-        """
+        """Each envelope's outcome, in order: None once the broker confirmed it, else why it was not sent
+        (refused, unroutable, or unanswered when the connection was lost or the wait ran out)."""
         with self._lock:
+            tags: list[int] = []
             try:
                 channel = self._ready(receivers)
-                tags = [self._send(channel, envelope, origin) for envelope in envelopes]
+                tags += [self._send(channel, envelope, origin) for envelope in envelopes]
                 self._await_answers()
-                return [self._confirmations.outcome(tag) for tag in tags]
             except BROKER_ERRORS as error:
+                # Those the broker confirmed before the connection was lost or the wait ran out are
+                # sent; the others (unanswered, or never published) are not.
+                answers, lost = self._confirmations, BrokerUnavailable(f"{type(error).__name__}: {error}")
                 self.close()
-                raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
+                return [answers.outcome(tag, lost) for tag in tags] + [lost] * (len(envelopes) - len(tags))
             except BaseException:
                 # A time limit or any other interruption, maybe between a publish and its
                 # confirmation: the channel's numbering can no longer be trusted.
                 self.close()
                 raise
+            return [self._confirmations.outcome(tag) for tag in tags]
 
     def _send(self, channel: Channel, envelope: Envelope, origin: str) -> int:
         tag = self._confirmations.sent(str(envelope.id))
@@ -164,7 +169,8 @@ class Forwarder:
         while self._confirmations.waiting:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"the broker confirmed nothing within {self.timeout:g} s")
+                unanswered = len(self._confirmations.waiting)
+                raise TimeoutError(f"{unanswered} event(s) not confirmed within {self.timeout:g} s")
             self._connection.drain_events(timeout=remaining)
 
     def _ready(self, receivers: Iterable[ServiceQueues]) -> Channel:

@@ -6,7 +6,8 @@ this service's database in one transaction. They are acknowledged only once that
 consumer that dies before loses nothing (the broker hands the messages out again, and the store
 drops the duplicates by event id). Under load (the last batch held more than one message) a batch
 also waits up to ``GATHER_SECONDS`` (5 ms) for more, so one transaction stores many messages and
-the service's workers are woken once for them; a lone message after a quiet spell waits for nothing.
+the service's workers are woken once for them; a lone message after a quiet spell (a second without
+any) waits for nothing.
 
 While the database is unreachable (``receive`` raising one of ``retryable``), the consumer keeps
 the batch and tries again with a capped backoff: a database outage holds the inbox up, it does not
@@ -99,6 +100,7 @@ class Inbox(ConsumerMixin):
                         self._store_held()
                         gathering_until = 0.0
                     else:
+                        self.last_batch = 0  # a quiet spell: the next message is stored at once
                         connection.heartbeat_check()
                     continue
                 if len(self.held) >= self.batch:

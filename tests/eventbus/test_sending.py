@@ -29,9 +29,11 @@ class Broker:
     def __init__(self, refuse: frozenset[str] = frozenset(), *, down: bool = False) -> None:
         self.refuse, self.down = refuse, down
         self.sends: list[list[str]] = []
+        self.meanwhile = lambda: None
 
     def publish_many(self, envelopes: Sequence[Envelope], **_: object) -> list[BrokerUnavailable | None]:
         self.sends.append([envelope.subject for envelope in envelopes])
+        self.meanwhile()
         if self.down:
             raise BrokerUnavailable("ConnectionRefusedError: [Errno 111] Connection refused")
         return [BrokerUnavailable("nacked") if envelope.subject in self.refuse else None for envelope in envelopes]
@@ -102,3 +104,21 @@ def test_only_deliveries_the_claim_still_holds_are_marked_done(broker):
 
     assert done == set(found.ids) - {lost.id}
     assert forwarding()["ping-1"].state == State.PENDING
+
+
+def test_a_delivery_re_driven_while_its_event_was_sent_is_left_to_its_new_claim(broker):
+    def re_drive_the_second() -> None:
+        lost = forwarding()["ping-1"]
+        Delivery.objects.filter(id=lost.id).update(claim_token=None, state=State.PENDING)
+
+    broker.meanwhile = re_drive_the_second
+
+    processed = process_claim(claim())
+
+    assert processed.handled == 2  # the re-driven one is stale: not counted, not marked done
+    rows = forwarding()
+    assert (rows["ping-0"].state, rows["ping-1"].state, rows["ping-2"].state) == (
+        State.DONE,
+        State.PENDING,
+        State.DONE,
+    )

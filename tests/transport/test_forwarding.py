@@ -11,12 +11,13 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from amqp import Message
 from kombu import Connection
 
 from chaos.servers import RabbitNode
 from eventbus.kernel.envelope import Envelope
 from eventbus.transport.broker_topology import ServiceQueues
-from eventbus.transport.forwarding import BrokerUnavailable, Forwarder
+from eventbus.transport.forwarding import BrokerUnavailable, Confirmations, Forwarder
 
 PAYMENTS = ServiceQueues("forwarding-test", frozenset({"orders.OrderCreated"}))
 
@@ -66,14 +67,18 @@ def test_an_event_no_queue_is_bound_to_is_refused_not_dropped(forwarder):
         forwarder.publish(envelope("nobody.ListensToThis"), origin="shop", receivers=[])
 
 
-def test_a_forwarder_recovers_by_itself_after_a_failure(forwarder, private_rabbit):
-    with pytest.raises(BrokerUnavailable):
-        forwarder.publish(envelope("nobody.ListensToThis"), origin="shop", receivers=[])
+def test_a_forwarder_recovers_by_itself_after_losing_its_connection(forwarder, private_rabbit):
+    forwarder.publish(envelope(), origin="shop", receivers=[PAYMENTS])
+    forwarder._connection.connection.sock.close()  # the connection breaks under it
 
+    lost = envelope()
+    with pytest.raises(BrokerUnavailable):
+        forwarder.publish(lost, origin="shop", receivers=[PAYMENTS])
     forwarder.publish(envelope(), origin="shop", receivers=[PAYMENTS])
 
     with Connection(private_rabbit.url) as connection, connection.SimpleQueue(PAYMENTS.inbox) as inbox:
-        assert inbox.get(timeout=5).headers["type"] == "orders.OrderCreated"
+        arrived = [inbox.get(timeout=5).headers["id"] for _ in range(2)]
+    assert str(lost.id) not in arrived
 
 
 def test_a_stopped_broker_is_reported_within_the_timeout():
@@ -104,3 +109,56 @@ def test_a_batch_is_confirmed_event_by_event(forwarder, private_rabbit):
         assert inbox.qsize() == 0
     assert arrived == [str(batch[0].id), str(batch[2].id)]  # in the order published
     assert forwarder.publish_many([envelope()], origin="shop", receivers=[PAYMENTS]) == [None]  # the channel goes on
+
+
+def sent(answers: Confirmations, count: int) -> list[int]:
+    return [answers.sent(f"event-{n}") for n in range(count)]
+
+
+def test_an_ack_of_several_settles_every_tag_up_to_it():
+    answers = Confirmations()
+    tags = sent(answers, 3)
+
+    answers.ack(2, multiple=True)
+
+    assert list(answers.waiting) == [3]
+    assert [answers.outcome(tag) for tag in tags[:2]] == [None, None]
+    answers.ack(3, multiple=False)
+    assert not answers.waiting
+
+
+def test_a_nack_of_several_refuses_each_of_them_alone():
+    answers = Confirmations()
+    tags = sent(answers, 3)
+
+    answers.ack(1, multiple=False)
+    answers.nack(3, multiple=True)
+
+    outcomes = [answers.outcome(tag) for tag in tags]
+    assert outcomes[0] is None
+    assert [str(found) for found in outcomes[1:]] == ["the broker refused it (nack)"] * 2
+
+
+def test_a_returned_event_is_refused_though_the_broker_acks_it_after():
+    answers = Confirmations()
+    tags = sent(answers, 2)
+    returned = Message(b"", application_headers={"id": "event-1"})
+
+    answers.returned(Exception("NO_ROUTE"), "eventbus.events", "shop.nobody.ListensToThis", returned)
+    answers.ack(2, multiple=True)
+
+    assert answers.outcome(tags[0]) is None
+    assert "NO_ROUTE" in str(answers.outcome(tags[1]))
+
+
+def test_an_event_not_answered_yet_gets_the_outcome_given_and_nothing_carries_over():
+    answers = Confirmations()
+    first = sent(answers, 2)
+    answers.ack(1, multiple=False)
+    unanswered = BrokerUnavailable("not confirmed in time")
+
+    assert [answers.outcome(tag, unanswered) for tag in first] == [None, unanswered]
+    answers.ack(2, multiple=False)
+    second = sent(answers, 1)  # the next batch on the same channel
+    answers.ack(second[0], multiple=False)
+    assert (second, answers.outcome(second[0]), answers.refused) == ([3], None, {})

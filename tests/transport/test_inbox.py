@@ -134,18 +134,22 @@ def test_a_message_the_store_refuses_goes_to_the_services_dead_letters(running, 
         assert dead.get(timeout=5).body == b"refuse me"
 
 
-def test_under_load_a_batch_waits_a_little_for_more_messages(running, private_rabbit):
-    with Connection(private_rabbit.url) as connection:
-        declare(connection, PAYMENTS)
-    for n in range(3):  # waiting before the consumer starts: they arrive together
-        send(private_rabbit.url, b"queued %d" % n)
+def test_under_load_a_batch_waits_a_little_for_more_messages_and_after_a_quiet_spell_not_at_all(
+    running, private_rabbit
+):
     store = Store()
     inbox = running(store, gather=1.0)
-    wait_until(lambda: inbox.received == 3, timeout=10, what="the queued messages stored")
-    assert store.batches == [3]
+    assert inbox.consuming.wait(10)
+    inbox.last_batch = 2  # as after a batch of two: under load
 
     send(private_rabbit.url, b"first")
     send(private_rabbit.url, b"second")  # a new connection each: they do not arrive together
+    wait_until(lambda: inbox.received == 2, timeout=10, what="both messages stored")
+    assert store.batches == [2]
 
-    wait_until(lambda: inbox.received == 5, timeout=10, what="both messages stored")
-    assert store.batches == [3, 2]
+    wait_until(lambda: inbox.last_batch == 0, timeout=10, what="a quiet spell")
+    send(private_rabbit.url, b"third")
+    send(private_rabbit.url, b"fourth")
+    wait_until(lambda: inbox.received == 4, timeout=10, what="the next two stored")
+    assert store.batches[0] == 2
+    assert store.batches[1] == 1  # the third did not wait for the fourth
