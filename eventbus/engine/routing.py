@@ -23,7 +23,8 @@ from eventbus.kernel.event import Event
 from eventbus.topology.deployment import Deployment
 from eventbus.topology.subscribers import Subscriber, all_subscribers, subscriber
 from eventbus.transport.broker_topology import ServiceQueues
-from eventbus.transport.forwarding import BrokerUnavailable, forwarder
+from eventbus.transport.confirmations import BrokerUnavailable
+from eventbus.transport.forwarding import forwarder
 
 FORWARD_PREFIX = "forward:"
 FORWARD_QUEUE = "forward"

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from eventbus.kernel.envelope import Envelope
-from eventbus.transport.forwarding import BrokerUnavailable, Forwarder
+from eventbus.transport.confirmations import BrokerUnavailable
+from eventbus.transport.forwarding import Forwarder
 
 Refused = BrokerUnavailable | None
 

@@ -15,7 +15,7 @@ from eventbus.kernel.envelope import Envelope
 from eventbus.models import Delivery
 from eventbus.store import finish_sent, subscriptions
 from eventbus.testing import claim, relay
-from eventbus.transport.forwarding import BrokerUnavailable
+from eventbus.transport.confirmations import BrokerUnavailable
 from tests.busapp.events import Ping
 
 pytestmark = pytest.mark.django_db

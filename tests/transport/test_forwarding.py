@@ -17,7 +17,8 @@ from kombu import Connection
 from chaos.servers import RabbitNode
 from eventbus.kernel.envelope import Envelope
 from eventbus.transport.broker_topology import ServiceQueues
-from eventbus.transport.forwarding import BrokerUnavailable, Confirmations, Forwarder
+from eventbus.transport.confirmations import BrokerUnavailable, Confirmations
+from eventbus.transport.forwarding import Forwarder
 
 PAYMENTS = ServiceQueues("forwarding-test", frozenset({"orders.OrderCreated"}))
 
