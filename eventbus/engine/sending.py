@@ -1,5 +1,5 @@
 """A claim of a subscriber that only sends its events out of this database (the bus's forwarding to
-another service): sent together, answered together, and marked done in one statement.
+another service): sent together, answered together, and marked done together.
 
 Each delivery's fate is still its own: the sender answers for every event, and one it could not
 send is retried, or dead-lettered, alone. Nothing is written in a handler's transaction, so there is
