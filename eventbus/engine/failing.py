@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.utils import timezone
-
 from eventbus import conf, store
 from eventbus.kernel.errors import PermanentError, RetryAfter
 from eventbus.models import Delivery
@@ -28,7 +26,7 @@ def failed(
 ) -> Attempt:
     """Record the failure: pending again at its retry time, or dead."""
     message = f"{type(error).__name__}: {error}"
-    retry_at = retry_time(delivery, found, error, now(claim))
+    retry_at = retry_time(delivery, found, error, claim.now())
     if retry_at is None:
         log.error("delivery %s to %s dead after %s attempts: %s", delivery.id, found.id, delivery.attempts, message)
     else:
@@ -42,11 +40,6 @@ def failed(
         )
     store.fail(delivery.id, claim.token, error=message, trace=trace, retry_at=retry_at, duration_ms=duration_ms)
     return Attempt(delivery, "dead" if retry_at is None else "retry", started_at, None, duration_ms, retry_at)
-
-
-def now(claim: Claim) -> datetime:
-    """The present, never before the claim's own time (tests claim at a simulated later time)."""
-    return max(timezone.now(), claim.claimed_at)
 
 
 def retry_time(delivery: Delivery, found: Subscriber, error: BaseException, now: datetime) -> datetime | None:

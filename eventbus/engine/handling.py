@@ -46,7 +46,7 @@ def process_claim(claim: Claim) -> Processed:
     found = local_subscriber(claim.subscriber)
     handed_back = 0
     if found is None:  # retired from this process's code since the claim was made
-        attempts = [_stale(delivery_id, claim) for delivery_id in claim.ids]
+        attempts = [claim.stale(delivery_id) for delivery_id in claim.ids]
     elif found.send_many is not None:
         attempts = send_claim(found, claim, deliveries)
     else:
@@ -62,9 +62,9 @@ def _handle_one_by_one(found: Subscriber, claim: Claim, deliveries: dict[int, De
     attempts: list[Attempt] = []
     for index, delivery_id in enumerate(claim.ids):
         if index and time.monotonic() > budget_ends:
-            return _recorded(attempts), store.hand_back(claim.ids[index:], claim.token, now=failing.now(claim))
+            return _recorded(attempts), store.hand_back(claim.ids[index:], claim.token, now=claim.now())
         delivery = deliveries.get(delivery_id)
-        attempts.append(_stale(delivery_id, claim) if delivery is None else _attempt(found, delivery, claim))
+        attempts.append(claim.stale(delivery_id) if delivery is None else _attempt(found, delivery, claim))
     return _recorded(attempts), 0
 
 
@@ -78,10 +78,6 @@ def _recorded(attempts: list[Attempt]) -> list[Attempt]:
 
 def _field_cipher() -> FieldCipher:
     return conf.current().field_cipher
-
-
-def _stale(delivery_id: int, claim: Claim) -> Attempt:
-    return Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
 
 
 def _attempt(found: Subscriber, delivery: Delivery, claim: Claim) -> Attempt:

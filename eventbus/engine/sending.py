@@ -34,11 +34,7 @@ log = logging.getLogger(__name__)
 def send_claim(found: Subscriber, claim: Claim, deliveries: dict[int, Delivery]) -> list[Attempt]:
     assert found.send_many is not None
     live = [deliveries[delivery_id] for delivery_id in claim.ids if delivery_id in deliveries]
-    attempts = [
-        Attempt(Delivery(id=delivery_id, subscriber=claim.subscriber), "stale")
-        for delivery_id in claim.ids
-        if delivery_id not in deliveries
-    ]
+    attempts = [claim.stale(delivery_id) for delivery_id in claim.ids if delivery_id not in deliveries]
     if not live:
         return attempts
     envelopes = [outbox.envelope_of(delivery.event) for delivery in live]

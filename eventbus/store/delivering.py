@@ -33,6 +33,14 @@ class Claim:
     more_due: bool
     claimed_at: datetime
 
+    def now(self) -> datetime:
+        """The present, never before the claim's own time (tests claim at a simulated later time)."""
+        return max(timezone.now(), self.claimed_at)
+
+    def stale(self, delivery_id: int) -> Attempt:
+        """The attempt of a claimed delivery this claim no longer holds (re-driven, or finished)."""
+        return Attempt(Delivery(id=delivery_id, subscriber=self.subscriber), "stale")
+
 
 @dataclass(frozen=True)
 class Attempt:
