@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from knox.models import AuthToken
 
 from eventbus.testing import wait_until
@@ -137,10 +138,11 @@ def _answers(port: int, process: subprocess.Popen) -> bool:
 
 
 def tokens() -> tuple[str, str]:
-    """(a customer's token, a staff token)."""
+    """(a customer's token, a token of staff who may view every order)."""
     users = get_user_model().objects
     customer = users.create_user(username=f"api-customer-{uuid.uuid4().hex[:8]}")
     staff = users.create_user(username=f"api-staff-{uuid.uuid4().hex[:8]}", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="view_order"))
     return AuthToken.objects.create(user=customer)[1], AuthToken.objects.create(user=staff)[1]
 
 

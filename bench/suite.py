@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from eventbus import conf
 
-from . import api, busstats, latency, relay_speed, saga, services, split, throughput
+from . import api, busstats, commit_floor, latency, relay_speed, report, saga, services, split, throughput
 from .measuring import Measured
 from .noop.stamps import stamp_dir
 from .workers import ROOT, Workers
@@ -58,7 +58,7 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
 
     baselines: list[Measured] = []
     buses: list[Measured] = []
-    details["baseline_runs"], details["events_runs"] = [], []
+    details["baseline_runs"], details["events_runs"], details["commit_floor_runs"] = [], [], []
     for i in range(1, args.repeat + 1):
         services.truncate_bus_tables()
         baselines.append(throughput.baseline(workers, f"tasks-{i}", args.items))
@@ -71,9 +71,28 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
             run["per_s_before_stall"] = round(buses[-1].per_s_before(run["redriven"]), 1)
         details["events_runs"].append(run)
         say(f"events run {i}: {buses[-1].per_s:,.0f} events/s{notes(run)}")
+        floor = commit_floor.commits(args.items)
+        details["commit_floor_runs"].append({name: round(value, 3) for name, value in vars(floor).items()})
+        say(f"commit floor run {i}: {floor.per_s:,.0f} one-row transactions/s, the publisher alone")
     figures["baseline_tasks_per_s"] = statistics.median(m.per_s for m in baselines)
     figures["events_per_s"] = statistics.median(m.per_s for m in buses)
     figures["ratio"] = figures["events_per_s"] / figures["baseline_tasks_per_s"]
+    figures["commit_floor_per_s"] = statistics.median(run["per_s"] for run in details["commit_floor_runs"])
+    figures["floor_ratio"] = figures["commit_floor_per_s"] / figures["baseline_tasks_per_s"]
+    figures["cpu_ratio"] = report.cpu_ms(report.median_run(details["events_runs"])) / report.cpu_ms(
+        report.median_run(details["baseline_runs"])
+    )
+
+    say(f"baseline latency: {args.rate:g} raw tasks/s for {args.seconds:g} s")
+    raw = latency.paced_tasks(workers, "baseline-latency", rate=args.rate, seconds=args.seconds)
+    figures["baseline_latency_ms_p50"] = raw.percentile(50)
+    figures["baseline_latency_ms_p99"] = raw.percentile(99)
+    details["baseline_latency"] = {
+        **describe(raw.measured),
+        "achieved_rate": round(raw.achieved_rate, 1),
+        **{f"p{p}_ms": round(raw.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+    }
+    say(f"baseline latency: p50 {raw.percentile(50):.1f} ms, p99 {raw.percentile(99):.1f} ms")
 
     services.truncate_bus_tables()
     say(f"latency: {args.rate:g} events/s for {args.seconds:g} s")
@@ -84,7 +103,7 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
         **describe(paced.measured),
         "achieved_rate": round(paced.achieved_rate, 1),
         **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
-        "median_stages": busstats.latency_stages(paced.committed, paced.measured.starts),
+        "median_stages": busstats.latency_stages(paced.handed_over, paced.measured.starts),
         **busstats.batching(),
         "redriven": busstats.redriven(),
     }
@@ -92,6 +111,7 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
         f"latency: p50 {figures['latency_ms_p50']:.1f} ms, p99 {figures['latency_ms_p99']:.1f} ms"
         f"{notes(details['latency'])}"
     )
+    figures["latency_p50_ratio"] = figures["latency_ms_p50"] / figures["baseline_latency_ms_p50"]
     if args.sagas:
         sagas(workers, args, figures, details)
 
@@ -103,6 +123,8 @@ def sagas(workers: Workers, args: argparse.Namespace, figures: dict[str, float],
     say(f"sagas: {args.sagas:,} orders as fast as one process places them")
     flat_out = saga.throughput(workers, "sagas", args.sagas)
     figures["sagas_per_s"] = flat_out.per_s
+    if "baseline_tasks_per_s" in figures:
+        figures["saga_ratio"] = flat_out.per_s / figures["baseline_tasks_per_s"]
     details["saga"] = {**describe(flat_out), "redriven": busstats.redriven(), "handling": saga.handling()}
     say(f"sagas: {flat_out.per_s:,.1f} orders/s confirmed{notes(details['saga'])}")
 
@@ -167,6 +189,8 @@ def rest_api(args: argparse.Namespace, figures: dict[str, float], details: dict)
                 runs[kind].append(api.closed_loop(port, args.api_requests, request))
                 load = runs[kind][-1]
                 say(f"api {kind} run {i}: {load.per_s:,.0f} req/s, p50 {load.percentile(50):.1f} ms {load.statuses}")
+                if set(load.statuses) - {200, 201}:  # a figure of errors measures nothing
+                    raise RuntimeError(f"api {kind}: answers other than 200/201: {load.statuses}")
     for kind, loads in runs.items():
         figures[f"api_{kind}_per_s"] = statistics.median(load.per_s for load in loads)
         figures[f"api_{kind}_ms_p50"] = statistics.median(load.percentile(50) for load in loads)

@@ -17,9 +17,13 @@ from .workers import Workers, app
 
 
 def send_tasks(run: str, items: int) -> None:
-    """Raw Celery, sent the way the bus's doorbell sends its own tasks."""
     for n in range(items):
-        app.send_task(NOOP_TASK, args=(run, n), queue=conf.current().queue, retry=False)
+        send_task(run, n)
+
+
+def send_task(run: str, n: int) -> None:
+    """One raw Celery task, sent the way the bus's doorbell sends its own."""
+    app.send_task(NOOP_TASK, args=(run, n), queue=conf.current().queue, retry=False)
 
 
 def publish_events(run: str, items: int) -> None:

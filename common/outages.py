@@ -27,8 +27,7 @@ def begin(ledger: Path, seconds: float) -> None:
 
 
 def check(db: sqlite3.Connection, service: str) -> None:
-    """Raise ``Unreachable`` while an outage recorded in the ledger ``db`` lasts."""
-    db.executescript(SCHEMA)
+    """Raise ``Unreachable`` while an outage recorded in the ledger ``db`` lasts (its ``SCHEMA`` made)."""
     (until,) = db.execute("SELECT max(until) FROM outages").fetchone()
     if until is not None and until > time.time():
         raise Unreachable(f"{service} unreachable (outage)")

@@ -52,6 +52,9 @@ class BusSettings:
     """A handler attempt's time limit, unless its subscriber sets its own."""
     check_publishes: bool | None = None
     """Whether a handler that publishes an event it did not declare fails; None follows ``DEBUG``."""
+    prepared_statements: bool = True
+    """On PostgreSQL, whether the store prepares its hot statements, once per connection; turn off behind
+    a pooler that cannot keep them (PgBouncer before 1.21, in transaction mode)."""
     doorbell_redis_url: str = ""
     """Redis for the doorbell's per-queue gates; empty: every commit sends its Celery message."""
     field_keys: str = ""

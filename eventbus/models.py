@@ -87,7 +87,8 @@ class Delivery(models.Model):
         DEAD = "dead"
         DISCARDED = "discarded"
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (event, subscriber) constraint's index leads with it.
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     subscriber = models.CharField(max_length=200)
     key = models.CharField(max_length=200)
     ordered = models.BooleanField(default=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -33,7 +33,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from common import outages
+from common.ledger import Ledger
 
 
 class Declined(Exception):
@@ -78,6 +78,7 @@ class FakePaymentProvider:
         self.ledger = ledger
         self.tokens = frozenset({"tok_ok"} | (FAULT_TOKENS if faults else set()))
         self.timeout = timeout
+        self._ledger = Ledger(ledger, SCHEMA, service="the payment provider", timeout=timeout)
 
     def charge(
         self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, pay_before: datetime
@@ -149,11 +150,7 @@ class FakePaymentProvider:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.ledger, timeout=self.timeout, isolation_level=None)) as db:
-            db.executescript(SCHEMA)
-            outages.check(db, "the payment provider")
-            yield db
+        yield self._ledger.open()
 
 
 def gateway() -> PaymentGateway:

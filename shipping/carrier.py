@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +22,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from common import outages
+from common.ledger import Ledger
 
 
 class NotServed(Exception):
@@ -52,6 +52,7 @@ class FakeCarrier:
         self.ledger = ledger
         self.unserved = unserved
         self.timeout = timeout
+        self._ledger = Ledger(ledger, SCHEMA, service="the carrier", timeout=timeout)
 
     def book(self, *, country: str, idempotency_key: str) -> str:
         if country in self.unserved:
@@ -97,11 +98,7 @@ class FakeCarrier:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.ledger, timeout=self.timeout, isolation_level=None)) as db:
-            db.executescript(SCHEMA)
-            outages.check(db, "the carrier")
-            yield db
+        yield self._ledger.open()
 
 
 def carrier() -> Carrier:

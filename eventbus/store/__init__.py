@@ -48,6 +48,7 @@ from eventbus.store.operating import (
     resume,
     retry,
 )
+from eventbus.store.subscriptions import subscribed_queues
 from eventbus.store.waiting import (
     BLOCKING_STATES,
     OPEN_STATES,
@@ -92,4 +93,5 @@ __all__ = [
     "resume",
     "retry",
     "start_handling",
+    "subscribed_queues",
 ]

@@ -9,11 +9,12 @@ from itertools import groupby
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Case, F, FloatField, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from eventbus import conf
 from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store import statements
 from eventbus.store.waiting import State, due_deliveries, due_events
 
 
@@ -60,8 +61,16 @@ def relay(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]
     Fan-out reads the Subscription table (retired subscribers excluded), never this process's
     imports. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so relays run side by side; the
     unique (event, subscriber) constraint makes a repeat harmless. Also returns the rows' trace
-    contexts, for the relay's span.
+    contexts, for the relay's span. On PostgreSQL it is one statement (``statements.RELAY``).
     """
+    if statements.on_postgresql():
+        rows = statements.relay(limit, now=now)
+        queues = frozenset(queue for *_, relayed_to in rows for queue in relayed_to)
+        return Relayed(len(rows), queues), [(traceparent, tracestate) for traceparent, tracestate, _ in rows]
+    return _relay_with_orm(limit, now=now)
+
+
+def _relay_with_orm(limit: int, *, now: datetime) -> tuple[Relayed, list[tuple[str, str]]]:
     with transaction.atomic(savepoint=False):
         rows = list(
             due_events(now)
@@ -116,6 +125,24 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
     """
     if not subscribers:
         return None
+    lease_expires_at = now + timedelta(seconds=conf.current().lease_seconds)
+    if statements.on_postgresql():
+        rows = statements.claim(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+        if not rows:
+            return None
+        ids, subscriber, picked = tuple(row[0] for row in rows), rows[0][1], rows[0][2]
+    else:
+        found = _claim_with_orm(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+        if found is None:
+            return None
+        ids, subscriber, picked = found
+    return Claim(token, subscriber, ids, more_due=picked > len(ids) or picked == limit, claimed_at=now)
+
+
+def _claim_with_orm(
+    subscribers: list[str], limit: int, *, now: datetime, token: UUID, lease_expires_at: datetime
+) -> tuple[tuple[int, ...], str, int] | None:
+    """(ids leased, their subscriber, deliveries picked), or None when nothing was due."""
     with transaction.atomic(savepoint=False):
         picked = list(
             due_deliveries(now)
@@ -134,9 +161,9 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
             attempts=F("attempts") + 1,
             claim_token=token,
             started_at=now,
-            lease_expires_at=now + timedelta(seconds=conf.current().lease_seconds),
+            lease_expires_at=lease_expires_at,
         )
-    return Claim(token, subscriber, ids, more_due=len(picked) > len(ids) or len(picked) == limit, claimed_at=now)
+    return ids, subscriber, len(picked)
 
 
 def claimed(claim: Claim) -> dict[int, Delivery]:
@@ -151,11 +178,7 @@ def start_handling(delivery_id: int, token: UUID) -> bool:
     The UPDATE also locks the row and proves the claim; False means the lease was re-driven
     elsewhere (or it is finished), and the caller must not run the handler.
     """
-    return bool(
-        Delivery.objects.filter(id=delivery_id, claim_token=token, state=State.RUNNING).update(
-            state=State.DONE, finished_at=timezone.now(), lease_expires_at=None
-        )
-    )
+    return statements.start_handling(delivery_id, token, at=timezone.now())
 
 
 def finish_sent(ids: list[int], token: UUID, *, at: datetime, duration_ms: float) -> set[int]:
@@ -179,14 +202,8 @@ def finish_sent(ids: list[int], token: UUID, *, at: datetime, duration_ms: float
 
 def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
     """After a batch: when each finished delivery's handler ended and how long it ran."""
-    if not durations:
-        return
-    Delivery.objects.filter(id__in=durations).update(
-        duration_ms=Case(
-            *[When(id=id, then=Value(ms)) for id, (_, ms) in durations.items()], output_field=FloatField()
-        ),
-        finished_at=Case(*[When(id=id, then=Value(at)) for id, (at, _) in durations.items()]),
-    )
+    if durations:
+        statements.record_durations(durations)
 
 
 def fail(

@@ -10,11 +10,12 @@ from django.db import transaction
 from eventbus.kernel import sensitive
 from eventbus.kernel.envelope import Envelope
 from eventbus.models import OutboxEvent
+from eventbus.store import statements
 
 
 def append(envelope: Envelope, *, deliver_at: datetime) -> None:
     """Insert the envelope's row in the caller's transaction; the relay picks it up at ``deliver_at``."""
-    row_of(envelope, deliver_at=deliver_at).save(force_insert=True)
+    statements.insert(row_of(envelope, deliver_at=deliver_at))
 
 
 def row_of(envelope: Envelope, *, deliver_at: datetime) -> OutboxEvent:

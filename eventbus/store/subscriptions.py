@@ -59,3 +59,11 @@ def _updated(known: Subscription, declared: Subscription) -> Subscription | None
         setattr(known, name, getattr(declared, name))
     known.retired_at = None
     return known
+
+
+def subscribed_queues() -> dict[str, frozenset[str]]:
+    """Event type → the queues of its subscribers (not retired), for the doorbell."""
+    found: dict[str, set[str]] = {}
+    for event_type, queue in Subscription.objects.filter(retired_at__isnull=True).values_list("event_type", "queue"):
+        found.setdefault(event_type, set()).add(queue)
+    return {event_type: frozenset(queues) for event_type, queues in found.items()}

@@ -9,8 +9,10 @@ from pydantic import ValidationError
 
 from eventbus import publish
 from eventbus.kernel.errors import NotAnEvent, NotInTransaction
-from eventbus.models import OutboxEvent
+from eventbus.models import OutboxEvent, Subscription
+from eventbus.store import subscriptions
 from eventbus.testing import capture_published, run_pending
+from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport import doorbell
 from tests.busapp.events import Ping
 from tests.busapp.models import Effect
@@ -92,20 +94,35 @@ def test_a_transaction_rings_the_doorbell_once_however_many_events_it_publishes(
     assert len(callbacks) == 1
 
 
+@pytest.fixture
+def rings(monkeypatch) -> list[frozenset[str | None]]:
+    """What commits ask the doorbell thread to ring, with a fresh copy of the subscriptions' queues."""
+    asked: list[frozenset[str | None]] = []
+    monkeypatch.setattr(doorbell, "_subscribed_queues", doorbell._SubscribedQueues())
+    monkeypatch.setattr(doorbell._ringer, "ring", asked.append)
+    return asked
+
+
 @pytest.mark.django_db
-def test_a_delayed_event_sends_no_broker_message_while_it_waits(django_capture_on_commit_callbacks, monkeypatch):
-    rings = []
-    monkeypatch.setattr(doorbell._ringer, "ring", lambda: rings.append("relay"))
+def test_a_delayed_event_sends_no_broker_message_while_it_waits(django_capture_on_commit_callbacks, rings):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish(Ping(n=1), key="k", deliver_at=timezone.now() + timedelta(minutes=15))
     assert rings == []
 
 
 @pytest.mark.django_db
-def test_an_event_due_now_rings_the_relay_after_commit(django_capture_on_commit_callbacks, monkeypatch):
-    rings = []
-    monkeypatch.setattr(doorbell._ringer, "ring", lambda: rings.append("relay"))
+def test_an_event_due_now_rings_its_subscribers_queues_after_commit(django_capture_on_commit_callbacks, rings):
+    subscriptions.sync(all_subscribers(), authoritative=True)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish(Ping(n=1), key="k", deliver_at=timezone.now() + timedelta(minutes=15))
         publish(Ping(n=2), key="k")
-    assert rings == ["relay"]
+    assert rings == [frozenset({"busapp"})]
+
+
+@pytest.mark.django_db
+def test_an_event_type_without_known_subscribers_rings_the_relay(django_capture_on_commit_callbacks, rings):
+    subscriptions.sync(all_subscribers(), authoritative=True)
+    Subscription.objects.filter(event_type=Ping.event_type).update(retired_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(Ping(n=1), key="k")
+    assert rings == [frozenset({None})]

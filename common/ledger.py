@@ -1,0 +1,48 @@
+"""The ledger of a fake outside service: a SQLite file of its own, kept open by each thread that uses it.
+
+A connection is opened, and the schema made, once per thread of each process (a forked child opens
+its own); every call then costs its statements only. Statements commit one by one
+(``isolation_level=None``), as the fakes have always written them. A connection is closed when its
+ledger is collected, or at exit, by the process that opened it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import weakref
+from pathlib import Path
+
+from common import outages
+
+
+class Ledger:
+    def __init__(self, path: Path, schema: str, *, service: str, timeout: float) -> None:
+        self.path = path
+        self.schema = schema + outages.SCHEMA
+        self.service = service
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def open(self) -> sqlite3.Connection:
+        """This thread's connection, after checking that no outage is recorded (``outages.Unreachable``)."""
+        db = self._connection()
+        outages.check(db, self.service)
+        return db
+
+    def _connection(self) -> sqlite3.Connection:
+        kept = getattr(self._local, "kept", None)
+        if kept is not None and kept[0] == os.getpid():
+            return kept[1]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        db.executescript(self.schema)
+        self._local.kept = (os.getpid(), db)
+        weakref.finalize(self, _close, db, os.getpid())
+        return db
+
+
+def _close(db: sqlite3.Connection, opened_by: int) -> None:
+    if os.getpid() == opened_by:
+        db.close()

@@ -1,0 +1,203 @@
+"""The hot path's statements, written by hand: what every event pays for, without the ORM's cost.
+
+The ORM builds and compiles a query on every call: about half a millisecond of CPU for a one-row
+UPDATE, several for the claim's sub-queries or an UPDATE of many rows with ``CASE WHEN``. These
+strings are built once. On PostgreSQL the relay and the claim are one statement each (a
+data-modifying ``WITH``): a round costs one round trip and no transaction of its own. SQLite, the
+embedded default, runs the ORM's version of those two (``delivering``); the other statements here
+run on both. Each mirrors a definition in ``waiting`` or ``delivering``, whose docstrings say what
+it does; docs/benchmarks.md has what it saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field, Model
+
+from eventbus import conf
+from eventbus.models import Delivery, OutboxEvent, Subscription
+
+State = Delivery.State
+DELIVERY = Delivery._meta.db_table
+OUTBOX = OutboxEvent._meta.db_table
+SUBSCRIPTION = Subscription._meta.db_table
+BLOCKING = ", ".join(f"'{state}'" for state in (State.PENDING, State.RUNNING, State.DEAD))
+
+# waiting.due_deliveries, for the delivery ``d``: pending and due, and heading its key's queue when
+# ordered. Parameters: now, now.
+DUE = f"""
+    d.state = '{State.PENDING}' AND d.available_at <= %s
+    AND (NOT d.ordered OR (
+        NOT EXISTS (
+            SELECT 1 FROM {DELIVERY} e
+            WHERE e.ordered AND e.subscriber = d.subscriber AND e.key = d.key
+              AND e.event_id < d.event_id AND e.state IN ({BLOCKING})
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM {OUTBOX} o
+            WHERE o.dispatched_at IS NULL AND o.deliver_at <= %s AND o.key = d.key AND o.id < d.event_id
+        )
+    ))
+"""
+
+# delivering.relay in one statement. Parameters: now, limit, now (available_at), now (created_at),
+# now (dispatched_at).
+RELAY = f"""
+WITH due AS MATERIALIZED (
+    SELECT o.id, o.type, o.key, o.deliver_at, o.traceparent, o.tracestate FROM {OUTBOX} o
+    WHERE o.dispatched_at IS NULL AND o.deliver_at <= %s
+    ORDER BY o.deliver_at, o.id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+), fanned_out AS (
+    INSERT INTO {DELIVERY}
+        (event_id, subscriber, key, ordered, state, attempts, available_at, created_at, last_error, last_traceback)
+    SELECT due.id, s.id, due.key, s.ordered, '{State.PENDING}', 0, %s, %s, '', ''
+    FROM due JOIN {SUBSCRIPTION} s ON s.event_type = due.type AND s.retired_at IS NULL
+    ORDER BY due.deliver_at, due.id, s.id
+    ON CONFLICT DO NOTHING
+), dispatched AS (
+    UPDATE {OUTBOX} o SET dispatched_at = %s FROM due WHERE o.id = due.id
+)
+SELECT due.traceparent, due.tracestate, ARRAY(
+    SELECT DISTINCT s.queue FROM {SUBSCRIPTION} s WHERE s.event_type = due.type AND s.retired_at IS NULL
+)
+FROM due ORDER BY due.deliver_at, due.id
+"""
+
+# delivering.claim in one statement; ``{subscribers}`` is one placeholder per subscriber.
+# Parameters: now, now (DUE), the subscribers, limit, token, now (started_at), lease expiry.
+CLAIM = f"""
+WITH picked AS MATERIALIZED (
+    SELECT d.id, d.subscriber, d.available_at FROM {DELIVERY} d
+    WHERE {DUE}
+      AND d.subscriber IN ({{subscribers}})
+      AND d.subscriber NOT IN (SELECT p.id FROM {SUBSCRIPTION} p WHERE p.paused_at IS NOT NULL)
+    ORDER BY d.available_at, d.id
+    LIMIT %s
+    FOR UPDATE OF d SKIP LOCKED
+), chosen AS (
+    SELECT subscriber FROM picked ORDER BY available_at, id LIMIT 1
+), leased AS (
+    UPDATE {DELIVERY} d
+    SET state = '{State.RUNNING}', attempts = d.attempts + 1, claim_token = %s, started_at = %s,
+        lease_expires_at = %s
+    FROM picked JOIN chosen ON picked.subscriber = chosen.subscriber
+    WHERE d.id = picked.id
+    RETURNING d.id, d.subscriber, picked.available_at
+)
+SELECT leased.id, leased.subscriber, (SELECT count(*) FROM picked) FROM leased ORDER BY leased.available_at, leased.id
+"""
+
+# delivering.start_handling. Parameters: finished_at, id, token.
+START_HANDLING = f"""
+UPDATE {DELIVERY} SET state = '{State.DONE}', finished_at = %s, lease_expires_at = NULL
+WHERE id = %s AND claim_token = %s AND state = '{State.RUNNING}'
+"""
+
+# delivering.record_durations; ``{rows}`` is one (id, duration_ms, finished_at) per delivery.
+RECORD_DURATIONS = f"""
+UPDATE {DELIVERY} SET duration_ms = v.column2, finished_at = v.column3
+FROM (VALUES {{rows}}) AS v WHERE {DELIVERY}.id = v.column1
+"""
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def relay(limit: int, *, now: datetime) -> list[tuple[str, str, list[str]]]:
+    """PostgreSQL only: (traceparent, tracestate, queues fanned out to) of each event relayed."""
+    at = _datetime(now)
+    return _fetch(RELAY, [at, limit, at, at, at])
+
+
+def claim(
+    subscribers: Sequence[str], limit: int, *, now: datetime, token: UUID, lease_expires_at: datetime
+) -> list[tuple[int, str, int]]:
+    """PostgreSQL only: (id, subscriber, deliveries picked) of each delivery leased, in claim order."""
+    at = _datetime(now)
+    sql = CLAIM.format(subscribers=", ".join(["%s"] * len(subscribers)))
+    return _fetch(sql, [at, at, *subscribers, limit, _uuid(token), at, _datetime(lease_expires_at)])
+
+
+def start_handling(delivery_id: int, token: UUID, *, at: datetime) -> bool:
+    return _execute(START_HANDLING, [_datetime(at), delivery_id, _uuid(token)]) > 0
+
+
+def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
+    """Not prepared: its text changes with the number of rows."""
+    sql = RECORD_DURATIONS.format(rows=", ".join(["(%s, %s, %s)"] * len(durations)))
+    params = [value for id, (at, ms) in durations.items() for value in (id, float(ms), _datetime(at))]
+    _execute(sql, params, prepare=False)
+
+
+def insert(row: Model) -> None:
+    """``row.save(force_insert=True)`` without the ORM's query building; its primary key is left unread.
+
+    Not prepared: it runs in the caller's transaction, on their connection, whichever pooler that has."""
+    sql, fields = _insert_of(type(row), connection.vendor)
+    _execute(sql, [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields], prepare=False)
+
+
+@cache
+def _insert_of(model: type[Model], vendor: str) -> tuple[str, tuple[Field, ...]]:
+    fields = tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})", fields
+
+
+def _execute(sql: str, params: list[Any], *, prepare: bool = True) -> int:
+    with _cursor(prepare) as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _fetch(sql: str, params: list[Any]) -> list:
+    with _cursor(prepare=True) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# A psycopg connection whose prepare_threshold is None prepares nothing, even when asked; this one
+# prepares what is asked and nothing else (Django's own cursors bind on the client and never prepare).
+ONLY_WHEN_ASKED = 2**31
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Binds parameters on the server and prepares each statement on its first use in a connection
+    (psycopg keeps up to ``prepared_max`` of them per connection, 100 by default)."""
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **options: Any) -> Any:
+        return super().execute(query, params, prepare=True, **options)
+
+
+def _cursor(prepare: bool) -> CursorWrapper:
+    """Django's cursor, or on PostgreSQL (unless ``EVENTBUS_PREPARED_STATEMENTS`` is off) a preparing one,
+    wrapped as Django wraps its own (query logging, ``execute_wrapper``, database errors)."""
+    if not (prepare and on_postgresql() and conf.current().prepared_statements):
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:  # Django's default, which turns preparing off
+        connection.connection.prepare_threshold = ONLY_WHEN_ASKED
+    raw: Any = _PreparingCursor(connection.connection)  # the stubs expect a wrapper where Django takes a DB-API cursor
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _datetime(value: datetime) -> object:
+    """As the ORM would write it (SQLite keeps naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _uuid(value: UUID) -> object:
+    return value if connection.features.has_native_uuid_field else value.hex

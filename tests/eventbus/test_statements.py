@@ -1,0 +1,89 @@
+"""The store's hand-written statements: the same rows as the ORM's definitions, and prepared on PostgreSQL."""
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from eventbus import operations, publish, store
+from eventbus.engine.routing import local_subscribers
+from eventbus.models import Delivery, OutboxEvent
+from eventbus.testing import relay
+from tests.busapp.events import Fanout, Ping, Sequenced
+
+pytestmark = pytest.mark.django_db
+State = Delivery.State
+
+
+def mixed_backlog() -> None:
+    """Due, not yet due, blocked behind an open or dead earlier delivery, behind an earlier event still
+    in the outbox, and of a paused subscriber."""
+    for n in range(3):
+        publish(Sequenced(n=n), key="open")
+        publish(Sequenced(n=n), key="dead")
+        publish(Fanout(n=n), key=f"fan-{n}")
+        publish(Ping(n=n), key=f"ping-{n}")
+    relay(100)
+    head = Delivery.objects.filter(key="dead").order_by("event_id").first()
+    assert head is not None
+    Delivery.objects.filter(id=head.id).update(state=State.DEAD)
+    later = Delivery.objects.filter(subscriber="busapp.fail_until_fixed", key="fan-2")
+    later.update(available_at=timezone.now() + timedelta(minutes=5))
+    publish(Sequenced(n=9), key="held")
+    held = OutboxEvent.objects.get(key="held")
+    publish(Sequenced(n=10), key="held")
+    relay(100)
+    Delivery.objects.filter(event_id=held.id).delete()
+    OutboxEvent.objects.filter(id=held.id).update(dispatched_at=None)
+    operations.pause("busapp.record_ping", by=operations.Operator("tests", via="cli", reason="a paused subscriber"))
+
+
+@pytest.mark.postgres
+def test_the_claim_statement_leases_exactly_what_the_orm_definition_calls_due():
+    mixed_backlog()
+    now = timezone.now()
+    mine = [found.id for found in local_subscribers()]
+    paused = {"busapp.record_ping"}
+    due = set(store.due_deliveries(now).filter(subscriber__in=mine).values_list("id", flat=True))
+    expected = set(Delivery.objects.filter(id__in=due).exclude(subscriber__in=paused).values_list("id", flat=True))
+    leased: list[int] = []
+    while (found := store.claim(mine, 100, now=now, token=uuid4())) is not None:
+        leased.extend(found.ids)
+    assert len(leased) == len(set(leased))
+    assert set(leased) == expected
+    assert expected, "the backlog has due work"
+    assert Delivery.objects.filter(subscriber="busapp.record_ping", state=State.PENDING).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # it closes the connection, which a test's own transaction would not survive
+def test_the_hot_statements_are_prepared_on_postgresql_unless_turned_off(settings):
+    def prepared_here() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%SKIP LOCKED%'")
+            return cursor.fetchone()[0]
+
+    connection.close()
+    store.relay(10, now=timezone.now())
+    store.claim(["busapp.record_ping"], 10, now=timezone.now(), token=uuid4())
+    assert prepared_here() == 2
+
+    settings.EVENTBUS_PREPARED_STATEMENTS = False
+    connection.close()
+    store.relay(10, now=timezone.now())
+    store.claim(["busapp.record_ping"], 10, now=timezone.now(), token=uuid4())
+    assert prepared_here() == 0
+
+
+def test_durations_are_written_per_delivery():
+    for n in range(3):
+        publish(Ping(n=n), key=str(n))
+    relay(100)
+    ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    ends = {id: timezone.now() - timedelta(seconds=index) for index, id in enumerate(ids)}
+    store.record_durations({id: (ends[id], 10.5 * (index + 1)) for index, id in enumerate(ids)})
+    written = dict(Delivery.objects.values_list("id", "duration_ms"))
+    assert written == {id: 10.5 * (index + 1) for index, id in enumerate(ids)}
+    assert dict(Delivery.objects.values_list("id", "finished_at")) == ends
