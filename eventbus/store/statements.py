@@ -143,7 +143,7 @@ def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
 def insert(row: Model) -> None:
     """``row.save(force_insert=True)`` without the ORM's query building; its primary key is left unread.
 
-    Not prepared: it runs in the caller's transaction, on their connection, whichever pooler that has."""
+    Not prepared: a one-row INSERT is cheap to plan; what this saves is the ORM building it."""
     sql, fields = _insert_of(type(row), connection.vendor)
     _execute(sql, [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields], prepare=False)
 
