@@ -42,11 +42,14 @@ def commits(items: int) -> Floor:
     with psycopg.connect(**params, autocommit=False) as db:
         before = cpu.snapshot({})
         started = time.perf_counter()
-        for n in range(items):
-            db.execute(INSERT, [uuid.uuid4(), str(n), json.dumps({"run": "floor", "n": n}), str(n)])
+        try:
+            for n in range(items):
+                db.execute(INSERT, [uuid.uuid4(), str(n), json.dumps({"run": "floor", "n": n}), str(n)])
+                db.commit()
+            seconds = time.perf_counter() - started
+            spent = cpu.snapshot({}).minus(before)
+        finally:
+            db.rollback()
+            db.execute("DELETE FROM eventbus_outbox WHERE type = 'bench.Noop' AND data->>'run' = 'floor'")
             db.commit()
-        seconds = time.perf_counter() - started
-        spent = cpu.snapshot({}).minus(before)
-        db.execute("DELETE FROM eventbus_outbox WHERE type = 'bench.Noop' AND data->>'run' = 'floor'")
-        db.commit()
     return Floor(items / seconds, 1000 * spent["publisher"] / items, 1000 * spent["postgres"] / items)

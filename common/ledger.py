@@ -1,9 +1,11 @@
 """The ledger of a fake outside service: a SQLite file of its own, kept open by each thread that uses it.
 
 A connection is opened, and the schema made, once per thread of each process (a forked child opens
-its own); every call then costs its statements only. Statements commit one by one
-(``isolation_level=None``), as the fakes have always written them. A connection is closed when its
-ledger is collected, or at exit, by the process that opened it.
+its own), and again when the file was replaced (deleted and made anew, as the bench and
+``make chaos`` do between runs); every call then costs its statements and one ``stat``. Statements
+commit one by one (``isolation_level=None``), as the fakes have always written them. A connection
+is closed by the process that opened it: when it is replaced, when its ledger is collected, or at
+exit.
 """
 
 from __future__ import annotations
@@ -33,14 +35,23 @@ class Ledger:
 
     def _connection(self) -> sqlite3.Connection:
         kept = getattr(self._local, "kept", None)
-        if kept is not None and kept[0] == os.getpid():
-            return kept[1]
+        if kept is not None and kept[:2] == (os.getpid(), _inode(self.path)):
+            return kept[2]
+        if kept is not None:
+            _close(kept[2], kept[0])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         db.executescript(self.schema)
-        self._local.kept = (os.getpid(), db)
+        self._local.kept = (os.getpid(), _inode(self.path), db)
         weakref.finalize(self, _close, db, os.getpid())
         return db
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None
 
 
 def _close(db: sqlite3.Connection, opened_by: int) -> None:

@@ -53,8 +53,9 @@ class BusSettings:
     check_publishes: bool | None = None
     """Whether a handler that publishes an event it did not declare fails; None follows ``DEBUG``."""
     prepared_statements: bool = True
-    """On PostgreSQL, whether the store prepares its hot statements, once per connection; turn off behind
-    a pooler that cannot keep them (PgBouncer before 1.21, in transaction mode)."""
+    """On PostgreSQL, whether the store prepares its hot statements on a connection; turn off behind a
+    pooler that cannot keep them (PgBouncer in transaction mode before 1.22, or without
+    ``max_prepared_statements``)."""
     doorbell_redis_url: str = ""
     """Redis for the doorbell's per-queue gates; empty: every commit sends its Celery message."""
     field_keys: str = ""

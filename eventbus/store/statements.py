@@ -19,17 +19,19 @@ from uuid import UUID
 
 import psycopg
 from django.db import connection
+from django.db.backends.postgresql.base import Cursor as DjangoCursor
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 
 from eventbus import conf
 from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store.waiting import BLOCKING_STATES
 
 State = Delivery.State
 DELIVERY = Delivery._meta.db_table
 OUTBOX = OutboxEvent._meta.db_table
 SUBSCRIPTION = Subscription._meta.db_table
-BLOCKING = ", ".join(f"'{state}'" for state in (State.PENDING, State.RUNNING, State.DEAD))
+BLOCKING = ", ".join(f"'{state}'" for state in BLOCKING_STATES)
 
 # waiting.due_deliveries, for the delivery ``d``: pending and due, and heading its key's queue when
 # ordered. Parameters: now, now.
@@ -67,8 +69,8 @@ WITH due AS MATERIALIZED (
 ), dispatched AS (
     UPDATE {OUTBOX} o SET dispatched_at = %s FROM due WHERE o.id = due.id
 )
-SELECT due.traceparent, due.tracestate, ARRAY(
-    SELECT DISTINCT s.queue FROM {SUBSCRIPTION} s WHERE s.event_type = due.type AND s.retired_at IS NULL
+SELECT due.traceparent::text, due.tracestate::text, ARRAY(
+    SELECT DISTINCT s.queue::text FROM {SUBSCRIPTION} s WHERE s.event_type = due.type AND s.retired_at IS NULL
 )
 FROM due ORDER BY due.deliver_at, due.id
 """
@@ -94,7 +96,8 @@ WITH picked AS MATERIALIZED (
     WHERE d.id = picked.id
     RETURNING d.id, d.subscriber, picked.available_at
 )
-SELECT leased.id, leased.subscriber, (SELECT count(*) FROM picked) FROM leased ORDER BY leased.available_at, leased.id
+SELECT leased.id, leased.subscriber::text, (SELECT count(*) FROM picked) FROM leased
+ORDER BY leased.available_at, leased.id
 """
 
 # delivering.start_handling. Parameters: finished_at, id, token.
@@ -175,18 +178,26 @@ ONLY_WHEN_ASKED = 2**31
 
 class _PreparingCursor(psycopg.Cursor):
     """Binds parameters on the server and prepares each statement on its first use in a connection
-    (psycopg keeps up to ``prepared_max`` of them per connection, 100 by default)."""
+    (psycopg keeps up to ``prepared_max`` of them per connection, 100 by default, and forgets them
+    all at a rollback: a failed handler's, for one; they are prepared again on their next use)."""
 
     def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, **options: Any) -> Any:
         return super().execute(query, params, prepare=True, **options)
 
 
 def _cursor(prepare: bool) -> CursorWrapper:
-    """Django's cursor, or on PostgreSQL (unless ``EVENTBUS_PREPARED_STATEMENTS`` is off) a preparing one,
-    wrapped as Django wraps its own (query logging, ``execute_wrapper``, database errors)."""
+    """Django's cursor, or on PostgreSQL a preparing one, wrapped as Django wraps its own (query
+    logging, ``execute_wrapper``, database errors).
+
+    Not preparing when ``EVENTBUS_PREPARED_STATEMENTS`` is off, nor when something else makes the
+    connection's cursors (OpenTelemetry's psycopg instrumentation): the statements keep their spans.
+    """
     if not (prepare and on_postgresql() and conf.current().prepared_statements):
         return connection.cursor()
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    if connection.connection.cursor_factory is not DjangoCursor:
+        return connection.cursor()
     connection.validate_thread_sharing()
     if connection.connection.prepare_threshold is None:  # Django's default, which turns preparing off
         connection.connection.prepare_threshold = ONLY_WHEN_ASKED

@@ -26,6 +26,7 @@ def due_deliveries(now: datetime) -> QuerySet[Delivery]:
 
     An ordered delivery is due only when it heads its (subscriber, key) queue: no earlier delivery
     of that key is still open and no earlier event of that key is waiting in the outbox.
+    ``statements.DUE`` says the same in SQL, for the claim on PostgreSQL: change both together.
     """
     earlier_open = Delivery.objects.filter(
         ordered=True,

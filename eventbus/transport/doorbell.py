@@ -1,4 +1,5 @@
-"""Wakes workers: one Celery task per transaction after commit, coalesced through Redis.
+"""Wakes workers: after commit, a Celery task on each queue the transaction's events concern, coalesced
+through Redis.
 
 A commit wakes the queues of its events' subscribers (``eventbus.deliver``, on each subscriber's
 queue). A deliver task relays whatever the outbox holds before each claim, and wakes the other

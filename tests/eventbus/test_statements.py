@@ -4,13 +4,15 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from eventbus import operations, publish, store
 from eventbus.engine.routing import local_subscribers
-from eventbus.models import Delivery, OutboxEvent
+from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.store import delivering, subscriptions
 from eventbus.testing import relay
+from eventbus.topology.subscribers import all_subscribers
 from tests.busapp.events import Fanout, Ping, Sequenced
 
 pytestmark = pytest.mark.django_db
@@ -41,20 +43,43 @@ def mixed_backlog() -> None:
 
 
 @pytest.mark.postgres
-def test_the_claim_statement_leases_exactly_what_the_orm_definition_calls_due():
+def test_the_claim_statement_leases_what_the_orm_claim_leases_claim_after_claim():
     mixed_backlog()
     now = timezone.now()
     mine = [found.id for found in local_subscribers()]
-    paused = {"busapp.record_ping"}
-    due = set(store.due_deliveries(now).filter(subscriber__in=mine).values_list("id", flat=True))
-    expected = set(Delivery.objects.filter(id__in=due).exclude(subscriber__in=paused).values_list("id", flat=True))
-    leased: list[int] = []
-    while (found := store.claim(mine, 100, now=now, token=uuid4())) is not None:
-        leased.extend(found.ids)
-    assert len(leased) == len(set(leased))
-    assert set(leased) == expected
-    assert expected, "the backlog has due work"
+    claims = 0
+    while True:
+        before = transaction.savepoint_create()
+        by_orm = delivering._claim_with_orm(mine, 2, now=now, token=uuid4(), lease_expires_at=now)
+        transaction.savepoint_rollback(before)
+        found = store.claim(mine, 2, now=now, token=uuid4())
+        if by_orm is None:
+            assert found is None
+            break
+        assert found is not None
+        ids, subscriber, picked = by_orm
+        assert (found.ids, found.subscriber, found.more_due) == (ids, subscriber, picked > len(ids) or picked == 2)
+        claims += 1
+    assert claims >= 5, "the backlog took several claims of at most two"
     assert Delivery.objects.filter(subscriber="busapp.record_ping", state=State.PENDING).count() == 3
+
+
+@pytest.mark.postgres
+def test_the_relay_statement_fans_out_as_the_orm_relay_does():
+    subscriptions.sync(all_subscribers(), authoritative=True)
+    Subscription.objects.filter(id="busapp.fail_until_fixed").update(retired_at=timezone.now())
+    for n in range(3):
+        publish(Fanout(n=n), key=f"k{n}")
+        publish(Ping(n=n), key=f"k{n}")
+    now = timezone.now()
+    before = transaction.savepoint_create()
+    by_orm = delivering._relay_with_orm(4, now=now)
+    orm_rows = sorted(Delivery.objects.values_list("event_id", "subscriber", "key", "ordered", "state"))
+    transaction.savepoint_rollback(before)
+    found = store.relay(4, now=now)
+    assert found == by_orm
+    assert sorted(Delivery.objects.values_list("event_id", "subscriber", "key", "ordered", "state")) == orm_rows
+    assert {row[1] for row in orm_rows} == {"busapp.record_fanout", "busapp.record_ping"}
 
 
 @pytest.mark.postgres

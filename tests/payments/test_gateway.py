@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -66,3 +67,14 @@ def test_an_outage_that_has_ended_changes_nothing(provider):
     outages.begin(provider.ledger, -1)
     charge(provider, "tok_ok")
     assert provider.captures("k") == [Decimal("10.00")]
+
+
+def test_a_ledger_replaced_under_a_running_provider_is_the_one_it_writes_to(provider):
+    """The bench and ``make chaos`` delete the ledgers between runs while processes keep their provider."""
+    charge(provider, "tok_ok", key="before")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{provider.ledger}{suffix}").unlink(missing_ok=True)
+    charge(provider, "tok_ok", key="after")
+    elsewhere = FakePaymentProvider(provider.ledger)
+    assert elsewhere.captures("after") == [Decimal("10.00")]
+    assert elsewhere.captures("before") == []
