@@ -87,11 +87,7 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
     raw = latency.paced_tasks(workers, "baseline-latency", rate=args.rate, seconds=args.seconds)
     figures["baseline_latency_ms_p50"] = raw.percentile(50)
     figures["baseline_latency_ms_p99"] = raw.percentile(99)
-    details["baseline_latency"] = {
-        **describe(raw.measured),
-        "achieved_rate": round(raw.achieved_rate, 1),
-        **{f"p{p}_ms": round(raw.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
-    }
+    details["baseline_latency"] = describe_paced(raw)
     say(f"baseline latency: p50 {raw.percentile(50):.1f} ms, p99 {raw.percentile(99):.1f} ms")
 
     services.truncate_bus_tables()
@@ -100,9 +96,7 @@ def live(workers: Workers, args: argparse.Namespace, figures: dict[str, float], 
     figures["latency_ms_p50"] = paced.percentile(50)
     figures["latency_ms_p99"] = paced.percentile(99)
     details["latency"] = {
-        **describe(paced.measured),
-        "achieved_rate": round(paced.achieved_rate, 1),
-        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+        **describe_paced(paced),
         "median_stages": busstats.latency_stages(paced.handed_over, paced.measured.starts),
         **busstats.batching(),
         "redriven": busstats.redriven(),
@@ -134,9 +128,7 @@ def sagas(workers: Workers, args: argparse.Namespace, figures: dict[str, float],
     figures["saga_latency_ms_p50"] = paced.percentile(50)
     figures["saga_latency_ms_p99"] = paced.percentile(99)
     details["saga_latency"] = {
-        **describe(paced.measured),
-        "achieved_rate": round(paced.achieved_rate, 1),
-        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+        **describe_paced(paced),
         "median_ms_after_placed": stages,
         "handling": saga.handling(),
         "redriven": busstats.redriven(),
@@ -167,9 +159,7 @@ def across_services(args: argparse.Namespace, figures: dict[str, float], details
     figures["split_latency_ms_p99"] = paced.percentile(99)
     details["split_runs"] = [describe(m) for m in runs]
     details["split_latency"] = {
-        **describe(paced.measured),
-        "achieved_rate": round(paced.achieved_rate, 1),
-        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
+        **describe_paced(paced),
     }
     say(
         f"split latency: p50 {figures['split_latency_ms_p50']:.1f} ms, p99 {figures['split_latency_ms_p99']:.1f} ms"
@@ -228,6 +218,15 @@ def relay(args: argparse.Namespace, figures: dict[str, float], details: dict) ->
         "finished_rows": args.finished_rows,
         "empty_runs": [round(r.per_s) for r in empty],
         "finished_runs": [round(r.per_s) for r in full],
+    }
+
+
+def describe_paced(paced: latency.Latency) -> dict:
+    """A run at a steady rate: as ``describe``, with the rate kept up and the latency percentiles."""
+    return {
+        **describe(paced.measured),
+        "achieved_rate": round(paced.achieved_rate, 1),
+        **{f"p{p}_ms": round(paced.percentile(p), 2) for p in (10, 50, 90, 99, 99.9, 100)},
     }
 
 
