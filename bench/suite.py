@@ -158,9 +158,7 @@ def across_services(args: argparse.Namespace, figures: dict[str, float], details
     figures["split_latency_ms_p50"] = paced.percentile(50)
     figures["split_latency_ms_p99"] = paced.percentile(99)
     details["split_runs"] = [describe(m) for m in runs]
-    details["split_latency"] = {
-        **describe_paced(paced),
-    }
+    details["split_latency"] = describe_paced(paced)
     say(
         f"split latency: p50 {figures['split_latency_ms_p50']:.1f} ms, p99 {figures['split_latency_ms_p99']:.1f} ms"
         f"{notes(details['split_latency'])}"

@@ -17,10 +17,7 @@ seconds, that every call to the provider must respect).
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -83,15 +80,15 @@ class FakePaymentProvider:
     def charge(
         self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, pay_before: datetime
     ) -> Charge:
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO charges (idempotency_key, token, amount, currency) VALUES (?, ?, ?, ?)",
-                (idempotency_key, token, str(amount), currency),
-            )
-            db.execute("UPDATE charges SET attempts = attempts + 1 WHERE idempotency_key = ?", (idempotency_key,))
-            outcome, charge_id, attempts = db.execute(
-                "SELECT outcome, charge_id, attempts FROM charges WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
+        db = self._ledger.open()
+        db.execute(
+            "INSERT OR IGNORE INTO charges (idempotency_key, token, amount, currency) VALUES (?, ?, ?, ?)",
+            (idempotency_key, token, str(amount), currency),
+        )
+        db.execute("UPDATE charges SET attempts = attempts + 1 WHERE idempotency_key = ?", (idempotency_key,))
+        outcome, charge_id, attempts = db.execute(
+            "SELECT outcome, charge_id, attempts FROM charges WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
         if outcome is None:
             outcome, charge_id = self._decide(idempotency_key, token, attempts, pay_before)
         if outcome == "declined":
@@ -114,43 +111,39 @@ class FakePaymentProvider:
             raise ProviderUnavailable(f"no answer within {self.timeout:g} s")
 
     def refund(self, *, charge_id: str, amount: Decimal, idempotency_key: str) -> str:
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO refunds (idempotency_key, charge_id, amount, refund_id) VALUES (?, ?, ?, ?)",
-                (idempotency_key, charge_id, str(amount), f"re_{uuid4().hex}"),
-            )
-            (refund_id,) = db.execute(
-                "SELECT refund_id FROM refunds WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
+        db = self._ledger.open()
+        db.execute(
+            "INSERT OR IGNORE INTO refunds (idempotency_key, charge_id, amount, refund_id) VALUES (?, ?, ?, ?)",
+            (idempotency_key, charge_id, str(amount), f"re_{uuid4().hex}"),
+        )
+        (refund_id,) = db.execute(
+            "SELECT refund_id FROM refunds WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
         return refund_id
 
     def captures(self, idempotency_key: str) -> list[Decimal]:
         """What the provider captured under a key (for checks: never more than one)."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT amount FROM charges WHERE idempotency_key = ? AND outcome = 'succeeded'", (idempotency_key,)
-            ).fetchall()
+        db = self._ledger.open()
+        rows = db.execute(
+            "SELECT amount FROM charges WHERE idempotency_key = ? AND outcome = 'succeeded'", (idempotency_key,)
+        ).fetchall()
         return [Decimal(amount) for (amount,) in rows]
 
     def refunded(self, charge_id: str) -> list[Decimal]:
-        with self._connect() as db:
-            rows = db.execute("SELECT amount FROM refunds WHERE charge_id = ?", (charge_id,)).fetchall()
+        db = self._ledger.open()
+        rows = db.execute("SELECT amount FROM refunds WHERE charge_id = ?", (charge_id,)).fetchall()
         return [Decimal(amount) for (amount,) in rows]
 
     def _settle(self, idempotency_key: str, outcome: str, charge_id: str) -> tuple[str, str]:
         """Record the outcome unless a concurrent request with the same key did; return the one kept."""
-        with self._connect() as db:
-            db.execute(
-                "UPDATE charges SET outcome = ?, charge_id = ? WHERE idempotency_key = ? AND outcome IS NULL",
-                (outcome, charge_id, idempotency_key),
-            )
-            return db.execute(
-                "SELECT outcome, charge_id FROM charges WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        yield self._ledger.open()
+        db = self._ledger.open()
+        db.execute(
+            "UPDATE charges SET outcome = ?, charge_id = ? WHERE idempotency_key = ? AND outcome IS NULL",
+            (outcome, charge_id, idempotency_key),
+        )
+        return db.execute(
+            "SELECT outcome, charge_id FROM charges WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
 
 
 def gateway() -> PaymentGateway:

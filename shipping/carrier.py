@@ -12,8 +12,6 @@ seconds, that every call to the carrier must respect).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -57,48 +55,40 @@ class FakeCarrier:
     def book(self, *, country: str, idempotency_key: str) -> str:
         if country in self.unserved:
             raise NotServed(f"no delivery to {country}")
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO bookings VALUES (?, ?, ?, 'booked')",
-                (idempotency_key, f"shp_{uuid4().hex}", country),
-            )
-            (reference,) = db.execute(
-                "SELECT reference FROM bookings WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
+        db = self._ledger.open()
+        db.execute(
+            "INSERT OR IGNORE INTO bookings VALUES (?, ?, ?, 'booked')",
+            (idempotency_key, f"shp_{uuid4().hex}", country),
+        )
+        (reference,) = db.execute(
+            "SELECT reference FROM bookings WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
         return reference
 
     def cancel(self, *, reference: str) -> None:
-        with self._connect() as db:
-            db.execute(
-                "UPDATE bookings SET status = 'cancelled' WHERE reference = ? AND status = 'booked'", (reference,)
-            )
-            if self._status(db, reference) == "dispatched":
-                raise AlreadyDispatched(f"{reference} has been dispatched")
+        db = self._ledger.open()
+        db.execute("UPDATE bookings SET status = 'cancelled' WHERE reference = ? AND status = 'booked'", (reference,))
+        if self._status(db, reference) == "dispatched":
+            raise AlreadyDispatched(f"{reference} has been dispatched")
 
     def dispatch(self, *, reference: str) -> None:
-        with self._connect() as db:
-            db.execute(
-                "UPDATE bookings SET status = 'dispatched' WHERE reference = ? AND status = 'booked'", (reference,)
-            )
-            if self._status(db, reference) != "dispatched":
-                raise ValueError(f"{reference} is not booked")
+        db = self._ledger.open()
+        db.execute("UPDATE bookings SET status = 'dispatched' WHERE reference = ? AND status = 'booked'", (reference,))
+        if self._status(db, reference) != "dispatched":
+            raise ValueError(f"{reference} is not booked")
 
     def bookings(self, idempotency_key: str) -> list[str]:
         """Live bookings (booked or dispatched) under a key, for checks: never more than one."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT status FROM bookings WHERE idempotency_key = ? AND status != 'cancelled'", (idempotency_key,)
-            ).fetchall()
+        db = self._ledger.open()
+        rows = db.execute(
+            "SELECT status FROM bookings WHERE idempotency_key = ? AND status != 'cancelled'", (idempotency_key,)
+        ).fetchall()
         return [status for (status,) in rows]
 
     @staticmethod
     def _status(db: sqlite3.Connection, reference: str) -> str | None:
         row = db.execute("SELECT status FROM bookings WHERE reference = ?", (reference,)).fetchone()
         return row[0] if row else None
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        yield self._ledger.open()
 
 
 def carrier() -> Carrier:
