@@ -13,8 +13,14 @@ def visible_to[M: Model](rows: QuerySet[M], user: AbstractBaseUser | AnonymousUs
     ``is_staff`` alone grants nothing here: staff read everyone's rows of a model only with its view
     permission (``orders.view_order``, ``payments.view_payment``...), given in admin to a user or group.
     """
-    meta = rows.model._meta
-    permission = f"{meta.app_label}.view_{meta.model_name}"
-    if isinstance(user, PermissionsMixin) and getattr(user, "is_staff", False) and user.has_perm(permission):
-        return rows
-    return rows.filter(customer_id=user.pk)
+    return rows if reads_all(user, rows.model) else rows.filter(customer_id=user.pk)
+
+
+def reads_all(user: AbstractBaseUser | AnonymousUser, model: type[Model]) -> bool:
+    """Whether ``user`` reads every customer's rows of ``model``: staff with its view permission.
+
+    Anyone else is answered without looking up permissions (no query).
+    """
+    if not (isinstance(user, PermissionsMixin) and getattr(user, "is_staff", False)):
+        return False
+    return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from common.api import errors, field_errors, problem
 from common.throttling import ScopedRateThrottle
+from common.token_auth import TokenAuthentication, delete_expired_tokens
 
 TokenAnswer = inline_serializer(
     "TokenAnswer", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
@@ -72,6 +73,7 @@ class TokenLogin(APIView):
             return locked
         if user is None:
             raise serializers.ValidationError({"non_field_errors": ["Unable to log in with these credentials."]})
+        delete_expired_tokens(user.pk)
         instance, token = AuthToken.objects.create(user=user)
         user_logged_in.send(sender=type(user), request=django_request, user=user)  # axes clears the failures
         return Response({"token": token, "expiry": instance.expiry})
@@ -79,11 +81,11 @@ class TokenLogin(APIView):
 
 @extend_schema_view(post=extend_schema(summary="Revoke the API token sent", request=None, responses={204: None}))
 class TokenLogout(knox_views.LogoutView):
-    pass
+    authentication_classes = [TokenAuthentication]
 
 
 @extend_schema_view(
     post=extend_schema(summary="Revoke every API token of the caller", request=None, responses={204: None})
 )
 class TokenLogoutAll(knox_views.LogoutAllView):
-    pass
+    authentication_classes = [TokenAuthentication]

@@ -1,7 +1,8 @@
 """Idempotency keys for placing orders: a retried request gets the first answer, never a second order.
 
-A request first claims its key in a short transaction of its own, so that a duplicate arriving
-meanwhile can be told "in flight" (409) instead of waiting. The answer is recorded in the same
+A request first claims its key on its own, before the order's transaction, so that a duplicate
+arriving meanwhile can be told "in flight" (409) instead of waiting: a new key by one INSERT, a key
+seen before under a row lock. The answer is recorded in the same
 transaction as the order it reports, so both commit or neither does. A key whose request died
 before answering is taken over once its lock lapses.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +19,7 @@ from uuid import UUID, uuid4
 
 from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import IdempotencyKey
@@ -62,6 +64,9 @@ def begin(*, user: User, key: str, request_fingerprint: str, now: datetime | Non
     """Claim ``key`` for this request, or say what an earlier request with it got."""
     now = now or timezone.now()
     owner = uuid4()
+    claim = _claim_new(user, key, request_fingerprint, owner, now)
+    if claim is not None:
+        return claim
     with transaction.atomic():
         record, created = IdempotencyKey.objects.select_for_update().get_or_create(
             user=user, key=key, defaults=_claimed(request_fingerprint, owner, now)
@@ -79,6 +84,17 @@ def begin(*, user: User, key: str, request_fingerprint: str, now: datetime | Non
             raise KeyInFlight(key)
         _save(record, {"owner": owner, "locked_until": now + IN_FLIGHT_LOCK})
         return Claim(record.id, owner)
+
+
+def _claim_new(user: User, key: str, request_fingerprint: str, owner: UUID, now: datetime) -> Claim | None:
+    """A key never seen (the usual case) claimed by one INSERT; None when the key is there already."""
+    in_transaction = transaction.get_connection().in_atomic_block
+    try:  # inside a transaction, a savepoint keeps the conflict from spoiling it; alone, one statement
+        with transaction.atomic() if in_transaction else nullcontext():
+            record = IdempotencyKey.objects.create(user=user, key=key, **_claimed(request_fingerprint, owner, now))
+    except IntegrityError:
+        return None
+    return Claim(record.id, owner)
 
 
 def complete(claim: Claim, *, status: int, body: Any, headers: dict[str, str]) -> None:

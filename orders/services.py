@@ -1,4 +1,10 @@
-"""Order commands: each changes an order and publishes what happened, in one transaction."""
+"""Order commands: each changes an order and publishes what happened, in one transaction.
+
+A command a handler calls joins the delivery's transaction without a savepoint
+(``atomic(savepoint=False)``): whatever fails in it fails the delivery, whose transaction rolls back
+whole, so a savepoint would only cost two statements. Called on its own, it is a transaction. A
+refusal its caller catches and carries on after (``order_cancel``'s) keeps a savepoint.
+"""
 
 from __future__ import annotations
 
@@ -76,15 +82,20 @@ def order_place(
     currency: str | None = None,
 ) -> Order:
     """Price the lines from orders' copy of the catalogue, create a pending order, announce it, and
-    schedule its payment deadline. ``currency``, when given, must be the products' currency."""
+    schedule its payment deadline. ``currency``, when given, must be the products' currency.
+
+    Lines that cannot be priced, or a total too large, are refused before anything is written. The
+    writes join the caller's transaction when there is one (no savepoint: what fails in them fails
+    the caller's transaction too), or make one of their own.
+    """
     if not lines:
         raise ValueError("an order needs at least one line")
-    with transaction.atomic():
-        currency, taxed = _priced(lines, currency)
-        tax_total = sum((line.tax for line in taxed), Decimal(0))
-        total = (sum((line.unit_price * line.quantity for line in taxed), Decimal(0)) + tax_total).quantize(CENTS)
-        if total > MAX_TOTAL:
-            raise OrderTooLarge(f"The order total ({total}) may not exceed {MAX_TOTAL}.")
+    currency, taxed = _priced(lines, currency)
+    tax_total = sum((line.tax for line in taxed), Decimal(0))
+    total = (sum((line.unit_price * line.quantity for line in taxed), Decimal(0)) + tax_total).quantize(CENTS)
+    if total > MAX_TOTAL:
+        raise OrderTooLarge(f"The order total ({total}) may not exceed {MAX_TOTAL}.")
+    with transaction.atomic(savepoint=False):
         due_by = timezone.now() + timedelta(seconds=settings.ORDERS_PAYMENT_DEADLINE_SECONDS)
         order = Order.objects.create(
             customer=customer,
@@ -153,7 +164,7 @@ def catalog_entry_copy(*, product: catalog_events.ProductDetails, revision: int,
         "listed": listed,
         "revision": revision,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         CatalogEntry.objects.bulk_create([CatalogEntry(sku=product.sku, **values)], ignore_conflicts=True)
         older = CatalogEntry.objects.filter(sku=product.sku, revision__lt=revision)
         older.update(**values, updated_at=timezone.now())
@@ -192,7 +203,7 @@ def order_cancel_at_deadline(*, order_id: UUID) -> None:
     Payment news may be on its way while a parcel is already booked (or gone), so the deadline,
     too, only cancels once shipping has answered.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order.status == Status.PENDING:
             _request_cancel(order, "payment_timeout")
@@ -200,7 +211,7 @@ def order_cancel_at_deadline(*, order_id: UUID) -> None:
 
 def order_cancel_requested(*, order_id: UUID) -> None:
     """Shipping stopped (or never had) the parcel: carry out the requested cancellation."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_shipment(order, ShipmentNews.CANCELLED)
         if order.cancel_requested_at is not None and order.status != Status.CANCELLED:
@@ -209,7 +220,7 @@ def order_cancel_requested(*, order_id: UUID) -> None:
 
 
 def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         order.cancel_requested_at = None
         order.cancel_refused_reason = reason
@@ -218,7 +229,7 @@ def order_refuse_cancel(*, order_id: UUID, reason: str) -> None:
 
 def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
     """Cancel an order whose payment failed: no parcel can have been booked for it."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_payment(order, PaymentNews.FAILED)
         if order.status == Status.PENDING:
@@ -228,7 +239,7 @@ def order_cancel_unpaid(*, order_id: UUID, reason: str) -> None:
 
 def order_cancel_refunded(*, order_id: UUID, reason: str, amount: Decimal) -> None:
     """The money went back: the order cannot go on (a no-op if it was cancelled already)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_payment(order, PaymentNews.REFUNDED, amount_refunded=amount)
         if order.status != Status.CANCELLED:
@@ -238,7 +249,7 @@ def order_cancel_refunded(*, order_id: UUID, reason: str, amount: Decimal) -> No
 
 def order_mark_paid(*, order_id: UUID, amount: Decimal) -> None:
     """Paid: the parcel must now be booked by the ``paid`` deadline (``ORDERS_PAID_DEADLINE_SECONDS``)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_payment(order, PaymentNews.CAPTURED, amount_paid=amount)
         changed += _advance(order, frm={Status.PENDING}, to=Status.PAID)
@@ -255,7 +266,7 @@ def order_act_on_shipment_deadline(*, order_id: UUID) -> None:
     order (reason ``shipment_timeout``), which cancels it and refunds the payment once shipping
     answers; ``operator`` hands the order to an operator (``manage.py stuck_sagas``).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order.status != Status.PAID:
             return
@@ -271,7 +282,7 @@ def order_act_on_cancellation_deadline(*, order_id: UUID, requested_at: datetime
     Nothing can be compensated without shipping's answer (the parcel may have left), so this way
     out is always the operator's.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order.cancel_requested_at == requested_at and order.status != Status.CANCELLED:
             _stall(order, "cancellation_unanswered")
@@ -279,7 +290,7 @@ def order_act_on_cancellation_deadline(*, order_id: UUID, requested_at: datetime
 
 def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
     """A shipment is booked; payment came first, even if its news reaches us second."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_shipment(order, ShipmentNews.BOOKED, carrier_reference=carrier_reference)
         changed += _advance(order, frm={Status.PENDING, Status.PAID}, to=Status.CONFIRMED)
@@ -289,7 +300,7 @@ def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
 
 
 def order_mark_shipped(*, order_id: UUID) -> None:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         changed = _note_shipment(order, ShipmentNews.DISPATCHED)
         _save(order, changed + _advance(order, frm={Status.PENDING, Status.PAID, Status.CONFIRMED}, to=Status.SHIPPED))
@@ -297,7 +308,7 @@ def order_mark_shipped(*, order_id: UUID) -> None:
 
 def order_note_shipment_failed(*, order_id: UUID) -> None:
     """Only news: payments refunds the order, and that refund is what cancels it."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         _save(order, _note_shipment(order, ShipmentNews.FAILED))
 

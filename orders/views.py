@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from common.api import PROBLEM_JSON, READ_ERRORS, errors, field_errors, problem, problem_schema, signed_in
+from common.ownership import reads_all
 from common.parsers import JSONParser
 from common.throttling import ScopedRateThrottle
 from eventbus import Operator
@@ -75,7 +76,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
-        staff_view = request.user.has_perm("orders.view_order")
+        staff_view = reads_all(request.user, Order)
         context = {
             **self.get_serializer_context(),
             "timeline": selectors.order_timeline(order.id, across_services=staff_view),

@@ -2,6 +2,11 @@
 
 One Shipment row per order serialises what happens to its parcel, whatever order the news of the
 order, its payment and its cancellation arrive in.
+
+A command a handler calls joins the delivery's transaction without a savepoint
+(``atomic(savepoint=False)``): whatever fails in it fails the delivery, whose transaction rolls back
+whole, so a savepoint would only cost two statements. Called on its own, it is a transaction. A
+refusal its caller catches and carries on after (``shipment_dispatch``'s) keeps a savepoint.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def shipment_prepare(*, order_id: UUID, customer_id: int, address: dict[str, Any
     A cancellation may have left a tombstone first: it learns the address and customer, and stays
     cancelled.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         shipment, created = Shipment.objects.select_for_update().get_or_create(
             order_id=order_id,
             defaults={"status": Status.AWAITING_PAYMENT, "address": address, "customer_id": customer_id},
@@ -86,7 +91,7 @@ def shipment_record_booking(*, order_id: UUID, answer: CarrierAnswer | None) -> 
     A cancellation that came while the carrier was asked wins: the booking is cancelled again at
     the carrier (the one carrier call left in a transaction, on that rare path).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         shipment = Shipment.objects.select_for_update().get(order_id=order_id)
         if answer is None or shipment.status != Status.AWAITING_PAYMENT:
             if answer is not None and answer.reference and shipment.status == Status.CANCELLED:
@@ -141,7 +146,7 @@ def shipment_record_cancellation(
     ShipmentCancelled or, once the parcel has been dispatched, ShipmentCancellationRefused; the
     answer is kept, so a repeated request is not answered twice.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         shipment, _ = Shipment.objects.select_for_update().get_or_create(
             order_id=order_id, defaults={"status": Status.CANCELLED}
         )

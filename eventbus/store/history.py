@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from eventbus.models import Delivery, OutboxEvent
 
@@ -81,38 +82,32 @@ def timeline(correlation_id: str) -> list[TimelineEvent]:
     Siblings keep publish order; an event whose cause is not in the saga (or was purged) starts a
     branch of its own.
     """
-    rows = (
-        OutboxEvent.objects.filter(correlation_id=correlation_id)
-        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("subscriber")))
-        .order_by("id")
-    )
-    return in_causal_order([_event(row, depth=0) for row in rows])
+    steps: dict[int, list[DeliveryStep]] = {}
+    deliveries = Delivery.objects.filter(event__correlation_id=correlation_id).order_by("event_id", "subscriber")
+    for event_id, *step in deliveries.values_list("event_id", *STEP_COLUMNS):
+        steps.setdefault(event_id, []).append(DeliveryStep(*step))
+    events = OutboxEvent.objects.filter(correlation_id=correlation_id).order_by("id").values_list(*EVENT_COLUMNS)
+    return in_causal_order([_event(*row, deliveries=steps.get(row[0], [])) for row in events])
 
 
-def _event(row: OutboxEvent, depth: int) -> TimelineEvent:
+# What a timeline reads, as tuples: no model instances, and not the payloads.
+STEP_COLUMNS = ("id", "subscriber", "state", "attempts", "last_error", "duration_ms", "finished_at")
+EVENT_COLUMNS = ("id", "event_id", "type", "version", "time", "deliver_at", "dispatched_at", "causation_id")
+
+
+def _event(position: int, event_id: UUID, *columns: Any, deliveries: list[DeliveryStep]) -> TimelineEvent:
+    type, version, time, deliver_at, dispatched_at, causation_id = columns
     return TimelineEvent(
-        id=row.event_id,
-        position=row.id,
-        type=row.type,
-        version=row.version,
-        time=row.time,
-        deliver_at=row.deliver_at,
-        dispatched_at=row.dispatched_at,
-        causation_id=row.causation_id,
-        depth=depth,
-        deliveries=tuple(_step(delivery) for delivery in row.deliveries.all()),
-    )
-
-
-def _step(delivery: Delivery) -> DeliveryStep:
-    return DeliveryStep(
-        id=delivery.id,
-        subscriber=delivery.subscriber,
-        state=delivery.state,
-        attempts=delivery.attempts,
-        last_error=delivery.last_error,
-        duration_ms=delivery.duration_ms,
-        finished_at=delivery.finished_at,
+        id=event_id,
+        position=position,
+        type=type,
+        version=version,
+        time=time,
+        deliver_at=deliver_at,
+        dispatched_at=dispatched_at,
+        causation_id=causation_id,
+        depth=0,
+        deliveries=tuple(deliveries),
     )
 
 

@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
+from eventbus.models import OutboxEvent
 from eventbus.testing import capture_published
 from orders import events, services
 from orders.models import Order
@@ -33,6 +35,19 @@ def test_an_order_without_lines_is_refused():
             shipping_address=events.ShippingAddress(name="A", line1="B", city="C", postal_code="D", country="DE"),
             payment_token="tok_ok",
         )
+
+
+def test_an_order_that_cannot_be_priced_is_refused_before_anything_is_written_and_leaves_the_caller_working():
+    buyer = customer()
+    address = events.ShippingAddress(name="A", line1="B", city="C", postal_code="D", country="DE")
+    with transaction.atomic():  # the API places an order inside a transaction of its own
+        with pytest.raises(services.LinesNotPriced):
+            services.order_place(
+                customer=buyer, lines=[services.Wanted("NO-SUCH-SKU", 1)], shipping_address=address, payment_token="t"
+            )
+        assert Order.objects.count() == 0  # the caller's transaction still answers
+
+    assert not OutboxEvent.objects.exists()
 
 
 def test_a_customer_cancellation_is_a_request_to_shipping_first():

@@ -1,5 +1,7 @@
 """The fake payment provider: deterministic by token, and it honours idempotency keys."""
 
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -78,3 +80,11 @@ def test_a_ledger_replaced_under_a_running_provider_is_the_one_it_writes_to(prov
     elsewhere = FakePaymentProvider(provider.ledger)
     assert elsewhere.captures("after") == [Decimal("10.00")]
     assert elsewhere.captures("before") == []
+
+
+def test_the_ledger_is_written_ahead_so_a_commit_makes_and_syncs_no_journal_file(provider):
+    charge(provider, "tok_ok")
+
+    with closing(sqlite3.connect(provider.ledger)) as ledger:
+        assert ledger.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert not Path(f"{provider.ledger}-journal").exists()

@@ -117,6 +117,23 @@ def test_api_tokens_are_stored_as_digests_and_work_until_they_expire(carol):
     AuthToken.objects.filter(pk=stored.pk).update(expiry=timezone.now() - timedelta(seconds=1))
 
     assert client.get("/api/orders/").status_code == 401
+    assert not AuthToken.objects.filter(pk=stored.pk).exists()  # an expired token presented is deleted
+
+
+def test_a_users_expired_tokens_are_deleted_when_they_log_in_not_on_every_request(carol):
+    expired = [AuthToken.objects.create(user=carol)[0] for _ in range(2)]
+    AuthToken.objects.filter(pk__in=[t.pk for t in expired]).update(expiry=timezone.now() - timedelta(seconds=1))
+    _, valid = AuthToken.objects.create(user=carol)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {valid}")
+
+    assert client.get("/api/orders/").status_code == 200
+    assert AuthToken.objects.filter(user=carol).count() == 3  # a request reads its own token only
+
+    answer = APIClient().post("/api/auth/token/", {"username": "carol", "password": PASSWORD}, format="json")
+
+    assert answer.status_code == 200
+    assert AuthToken.objects.filter(user=carol).count() == 2  # the valid one and the new one
 
 
 def test_logging_out_revokes_the_token(carol):

@@ -2,9 +2,13 @@
 view-only user runs no bus action, an operator's cancellation is recorded as theirs."""
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth import backends
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.auth_backend import ModelBackend
 from eventbus.models import Delivery, Subscription
 from eventbus.testing import run_pending
 from orders.models import Order
@@ -107,3 +111,30 @@ def test_a_customer_cancelling_their_own_order_is_recorded_as_theirs(alice):
     assert alice.client.post(f"/api/orders/{order_id}/cancel/").status_code == 202
     order = Order.objects.get(id=order_id)
     assert (order.cancel_requested_reason, order.cancel_requested_by) == ("customer_cancelled", "")
+
+
+def test_permissions_are_the_users_own_and_their_groups_read_as_django_reads_them(django_user_model):
+    user = django_user_model.objects.create_user("agent", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_order"))
+    support = Group.objects.create(name="support")
+    support.permissions.add(*Permission.objects.filter(codename__in=["view_payment", "view_order"]))
+    user.groups.add(support)
+    Group.objects.create(name="others").permissions.add(Permission.objects.get(codename="cancel_order"))
+
+    fresh = django_user_model.objects.get(pk=user.pk)
+
+    with CaptureQueriesContext(connection) as ours:
+        granted = ModelBackend().get_all_permissions(fresh)
+
+    assert granted == {"orders.view_order", "payments.view_payment"}
+    assert granted == backends.ModelBackend().get_all_permissions(django_user_model.objects.get(pk=user.pk))
+    assert len(ours.captured_queries) == 1
+    user.is_active = False
+    assert ModelBackend().get_all_permissions(user) == set()
+
+
+def test_a_superuser_holds_every_permission(django_user_model):
+    boss = django_user_model.objects.create_superuser("boss")
+
+    assert ModelBackend().get_all_permissions(boss) == backends.ModelBackend().get_all_permissions(boss)
+    assert len(ModelBackend().get_all_permissions(boss)) == Permission.objects.count()

@@ -3,6 +3,7 @@
 from uuid import uuid4
 
 import pytest
+from django.db import transaction
 
 from eventbus import RetryAfter
 from eventbus.models import OutboxEvent
@@ -83,7 +84,7 @@ def test_a_parcel_booked_while_the_carrier_was_asked_to_cancel_is_asked_again():
     assert asked_before_booking is None  # nothing booked yet: nothing to ask the carrier
     services.shipment_book(order_id=order_id)
     published_before = OutboxEvent.objects.count()
-    with pytest.raises(RetryAfter):
+    with pytest.raises(RetryAfter), transaction.atomic():  # as the bus runs a handler, in a transaction
         services.shipment_record_cancellation(order_id=order_id, answering_request=True, answer=asked_before_booking)
     assert Shipment.objects.get(order_id=order_id).status == Status.BOOKED
     assert OutboxEvent.objects.count() == published_before
