@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 from uuid import uuid4
 
 from django.utils import timezone
@@ -25,11 +26,11 @@ def relay_outbox() -> int:
     batch = conf.current().batch_size
     relayed_total = 0
 
-    def round_() -> tuple[bool, bool]:
+    def round_() -> Round:
         nonlocal relayed_total
         relayed = _relay_round(batch)
         relayed_total += relayed
-        return relayed > 0, relayed == batch
+        return Round(found=relayed > 0, full=relayed == batch, more=relayed == batch)
 
     _work(round_, conf.current().queue, wake=doorbell.wake_relay)
     return relayed_total
@@ -58,12 +59,12 @@ def deliver(queue: str) -> int:
     mine = [found.id for found in local_subscribers() if found.queue == queue]
     handled, helped = 0, False
 
-    def round_() -> tuple[bool, bool]:
+    def round_() -> Round:
         nonlocal handled, helped
         relayed = _relay_round(batch)
         claim = store.claim(mine, batch, now=timezone.now(), token=uuid4())
         if claim is None:
-            return relayed > 0, False
+            return Round(found=relayed > 0, full=False, more=relayed == batch)
         if (claim.more_due or len(claim.ids) > 1) and not helped:
             helped = doorbell.wake_queue(queue)
         processed = process_claim(claim)
@@ -73,24 +74,37 @@ def deliver(queue: str) -> int:
             doorbell.wake_queue(queue, countdown=countdown)
         if processed.handed_back:
             doorbell.wake_queue(queue)
-        return True, False
+        return Round(found=True, full=False, more=relayed == batch or claim.more_due or processed.handed_back > 0)
 
     _work(round_, queue, wake=lambda: doorbell.wake_queue(queue))
     return handled
 
 
-def _work(round_: Callable[[], tuple[bool, bool]], gate: str, *, wake: Callable[[], bool]) -> None:
+class Round(NamedTuple):
+    found: bool
+    """It relayed or handled something."""
+    full: bool
+    """It took a whole batch: one more task is woken, so another worker joins in."""
+    more: bool
+    """Something else is known to be due (a full batch, more due than claimed, deliveries handed back)."""
+
+
+def _work(round_: Callable[[], Round], gate: str, *, wake: Callable[[], bool]) -> None:
     """Run rounds until one finds nothing after the gate was opened, or the time budget is spent.
 
-    A full round wakes one more task, so another worker joins in.
+    While the gate is shut, a round that knows of nothing more due opens it at once, and the next
+    round is the last look (one round fewer per wake-up than waiting for a round to come back
+    empty). Once the gate is open, whatever commits rings again, and rounds go on while they find
+    work: what one handles can make another due that no commit announces (the next event of an
+    ordered key).
     """
     deadline = time.monotonic() + conf.current().pump_seconds
     helped, gate_open = False, False
     while time.monotonic() < deadline:
-        found, full = round_()
+        found, full, more = round_()
         if full and not helped:
             helped = wake()
-        if found:
+        if more or (found and gate_open):
             continue
         if gate_open:
             return

@@ -167,9 +167,8 @@ def _claim_with_orm(
 
 
 def claimed(claim: Claim) -> dict[int, Delivery]:
-    """The claim's deliveries still leased to it, with their events (one query for the whole claim)."""
-    rows = Delivery.objects.select_related("event").filter(id__in=claim.ids, claim_token=claim.token)
-    return {row.id: row for row in rows.filter(state=State.RUNNING)}
+    """The claim's deliveries still leased to it, with their events (one statement for the whole claim)."""
+    return {row.id: row for row in statements.claimed(claim.ids, claim.token)}
 
 
 def start_handling(delivery_id: int, token: UUID) -> bool:

@@ -112,6 +112,14 @@ UPDATE {DELIVERY} SET duration_ms = v.column2, finished_at = v.column3
 FROM (VALUES {{rows}}) AS v WHERE {DELIVERY}.id = v.column1
 """
 
+# delivering.claimed: each delivery still leased to the claim, with its event, every column of
+# both. ``{ids}`` is ``= ANY(%s)`` on PostgreSQL (one text to prepare), a placeholder per id
+# elsewhere. Parameters: the ids, token.
+CLAIMED = f"""
+SELECT {{delivery_columns}}, {{event_columns}} FROM {DELIVERY} d JOIN {OUTBOX} o ON o.id = d.event_id
+WHERE d.id {{ids}} AND d.claim_token = %s AND d.state = '{State.RUNNING}'
+"""
+
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
@@ -130,6 +138,24 @@ def claim(
     at = _datetime(now)
     sql = CLAIM.format(subscribers=", ".join(["%s"] * len(subscribers)))
     return _fetch(sql, [at, at, *subscribers, limit, _uuid(token), at, _datetime(lease_expires_at)])
+
+
+def claimed(ids: Sequence[int], token: UUID) -> list[Delivery]:
+    """The deliveries still leased to ``token``, each with its event, as the ORM would load them."""
+    deliveries, events = _Rows.of(Delivery), _Rows.of(OutboxEvent)
+    on_pg = on_postgresql()
+    sql = CLAIMED.format(
+        delivery_columns=deliveries.columns("d"),
+        event_columns=events.columns("o"),
+        ids="= ANY(%s)" if on_pg else f"IN ({', '.join(['%s'] * len(ids))})",
+    )
+    rows = _fetch(sql, [list(ids), _uuid(token)] if on_pg else [*ids, _uuid(token)], prepare=on_pg)
+    found = []
+    for row in rows:
+        delivery = deliveries.instance(row[: deliveries.width])
+        delivery.event = events.instance(row[deliveries.width :])
+        found.append(delivery)
+    return found
 
 
 def start_handling(delivery_id: int, token: UUID, *, at: datetime) -> bool:
@@ -165,10 +191,47 @@ def _execute(sql: str, params: list[Any], *, prepare: bool = True) -> int:
         return cursor.rowcount
 
 
-def _fetch(sql: str, params: list[Any]) -> list:
-    with _cursor(prepare=True) as cursor:
+def _fetch(sql: str, params: list[Any], *, prepare: bool = True) -> list:
+    with _cursor(prepare) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+class _Rows:
+    """A model's rows read by hand: its columns in order, and instances made from them as the ORM
+    makes them (each field's converters from the database's values, then ``Model.from_db``)."""
+
+    def __init__(self, model: type[Model], vendor: str) -> None:
+        self.model = model
+        self.fields = tuple(model._meta.concrete_fields)
+        self.width = len(self.fields)
+        self.columns_read = tuple(field.get_col(model._meta.db_table) for field in self.fields)
+        self.converters = tuple(
+            tuple(connection.ops.get_db_converters(column)) + tuple(column.get_db_converters(connection))
+            for column in self.columns_read
+        )
+        self.attnames = [field.attname for field in self.fields]
+
+    @staticmethod
+    @cache
+    def of(model: type[Model]) -> _Rows:
+        return _Rows._for(model, connection.vendor)
+
+    @staticmethod
+    @cache
+    def _for(model: type[Model], vendor: str) -> _Rows:
+        return _Rows(model, vendor)
+
+    def columns(self, alias: str) -> str:
+        return ", ".join(f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in self.fields)
+
+    def instance(self, values: Sequence[Any]) -> Any:
+        converted = []
+        for column, converters, value in zip(self.columns_read, self.converters, values, strict=True):
+            for converter in converters:
+                value = converter(value, column, connection)
+            converted.append(value)
+        return self.model.from_db(connection.alias, self.attnames, converted)
 
 
 # A psycopg connection whose prepare_threshold is None prepares nothing, even when asked; this one

@@ -112,3 +112,30 @@ def test_durations_are_written_per_delivery():
     written = dict(Delivery.objects.values_list("id", "duration_ms"))
     assert written == {id: 10.5 * (index + 1) for index, id in enumerate(ids)}
     assert dict(Delivery.objects.values_list("id", "finished_at")) == ends
+
+
+def test_a_claims_deliveries_are_read_with_their_events_as_the_orm_reads_them():
+    publish(Fanout(n=7), key="fan", deliver_at=timezone.now() - timedelta(seconds=1))
+    publish(Ping(n=8), key="ping")
+    relay(100)
+    subscribers = [found.id for found in local_subscribers()]
+    claim = store.claim(subscribers, 10, now=timezone.now(), token=uuid4())
+    assert claim is not None and len(claim.ids) == 1
+    other = store.claim(subscribers, 10, now=timezone.now(), token=uuid4())
+    assert other is not None
+
+    found = store.claimed(claim)
+
+    by_orm = Delivery.objects.select_related("event").get(id=claim.ids[0])
+    [(delivery_id, delivery)] = found.items()
+    assert delivery_id == by_orm.id
+    assert {f.attname: getattr(delivery, f.attname) for f in Delivery._meta.concrete_fields} == {
+        f.attname: getattr(by_orm, f.attname) for f in Delivery._meta.concrete_fields
+    }
+    assert {f.attname: getattr(delivery.event, f.attname) for f in OutboxEvent._meta.concrete_fields} == {
+        f.attname: getattr(by_orm.event, f.attname) for f in OutboxEvent._meta.concrete_fields
+    }
+    assert isinstance(delivery.event.data, dict) and delivery.event.data["n"] in (7, 8)
+    assert store.claimed(other).keys() == set(other.ids)  # another claim's deliveries are its own
+    Delivery.objects.filter(id__in=other.ids).update(state=State.DONE)
+    assert store.claimed(other) == {}  # finished meanwhile: not handed to the handler
