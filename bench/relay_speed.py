@@ -19,9 +19,10 @@ from .services import truncate_bus_tables
 
 OUTBOX_ROWS = """
 INSERT INTO eventbus_outbox (event_id, source, type, version, key, time, data, correlation_id,
-                             causation_id, traceparent, tracestate, deliver_at, dispatched_at)
+                             causation_id, traceparent, tracestate, baggage, deliver_at, dispatched_at,
+                             received_from)
 SELECT gen_random_uuid(), '/bench', 'bench.Noop', 1, g::text, now(),
-       jsonb_build_object('run', %(run)s, 'n', g), g::text, NULL, '', '', now(), {dispatched}
+       jsonb_build_object('run', %(run)s, 'n', g), g::text, NULL, '', '', '', now(), {dispatched}, ''
 FROM generate_series(1, %(rows)s) AS g
 """
 DONE_DELIVERIES = """

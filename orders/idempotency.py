@@ -2,9 +2,9 @@
 
 A request first claims its key on its own, before the order's transaction, so that a duplicate
 arriving meanwhile can be told "in flight" (409) instead of waiting: a new key by one INSERT, a key
-seen before under a row lock. The answer is recorded in the same
-transaction as the order it reports, so both commit or neither does. A key whose request died
-before answering is taken over once its lock lapses.
+seen before under a row lock. The answer is recorded in the same transaction as the order it
+reports, so both commit or neither does. A key whose request died before answering is taken over
+once its lock lapses.
 """
 
 from __future__ import annotations

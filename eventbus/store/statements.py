@@ -201,7 +201,7 @@ class _Rows:
     """A model's rows read by hand: its columns in order, and instances made from them as the ORM
     makes them (each field's converters from the database's values, then ``Model.from_db``)."""
 
-    def __init__(self, model: type[Model], vendor: str) -> None:
+    def __init__(self, model: type[Model]) -> None:
         self.model = model
         self.fields = tuple(model._meta.concrete_fields)
         self.width = len(self.fields)
@@ -213,14 +213,8 @@ class _Rows:
         self.attnames = [field.attname for field in self.fields]
 
     @staticmethod
-    @cache
     def of(model: type[Model]) -> _Rows:
-        return _Rows._for(model, connection.vendor)
-
-    @staticmethod
-    @cache
-    def _for(model: type[Model], vendor: str) -> _Rows:
-        return _Rows(model, vendor)
+        return _rows_of(model, connection.vendor)
 
     def columns(self, alias: str) -> str:
         return ", ".join(f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in self.fields)
@@ -232,6 +226,12 @@ class _Rows:
                 value = converter(value, column, connection)
             converted.append(value)
         return self.model.from_db(connection.alias, self.attnames, converted)
+
+
+@cache
+def _rows_of(model: type[Model], vendor: str) -> _Rows:
+    """One per model and database vendor: the converters depend on both."""
+    return _Rows(model)
 
 
 # A psycopg connection whose prepare_threshold is None prepares nothing, even when asked; this one
