@@ -120,7 +120,8 @@ def test_a_claims_deliveries_are_read_with_their_events_as_the_orm_reads_them():
     relay(100)
     subscribers = [found.id for found in local_subscribers()]
     claim = store.claim(subscribers, 10, now=timezone.now(), token=uuid4())
-    assert claim is not None and len(claim.ids) == 1
+    assert claim is not None
+    assert len(claim.ids) == 1
     other = store.claim(subscribers, 10, now=timezone.now(), token=uuid4())
     assert other is not None
 
@@ -135,7 +136,8 @@ def test_a_claims_deliveries_are_read_with_their_events_as_the_orm_reads_them():
     assert {f.attname: getattr(delivery.event, f.attname) for f in OutboxEvent._meta.concrete_fields} == {
         f.attname: getattr(by_orm.event, f.attname) for f in OutboxEvent._meta.concrete_fields
     }
-    assert isinstance(delivery.event.data, dict) and delivery.event.data["n"] in (7, 8)
+    assert isinstance(delivery.event.data, dict)
+    assert delivery.event.data["n"] in (7, 8)
     assert store.claimed(other).keys() == set(other.ids)  # another claim's deliveries are its own
     Delivery.objects.filter(id__in=other.ids).update(state=State.DONE)
     assert store.claimed(other) == {}  # finished meanwhile: not handed to the handler
