@@ -142,13 +142,9 @@ def claim(
 
 def claimed(ids: Sequence[int], token: UUID) -> list[Delivery]:
     """The deliveries still leased to ``token``, each with its event, as the ORM would load them."""
-    deliveries, events = _Rows.of(Delivery), _Rows.of(OutboxEvent)
+    deliveries, events = _rows_of(Delivery, connection.vendor), _rows_of(OutboxEvent, connection.vendor)
     on_pg = on_postgresql()
-    sql = CLAIMED.format(
-        delivery_columns=deliveries.columns("d"),
-        event_columns=events.columns("o"),
-        ids="= ANY(%s)" if on_pg else f"IN ({', '.join(['%s'] * len(ids))})",
-    )
+    sql = _claimed_sql(connection.vendor, 0 if on_pg else len(ids))
     rows = _fetch(sql, [list(ids), _uuid(token)] if on_pg else [*ids, _uuid(token)], prepare=on_pg)
     found = []
     for row in rows:
@@ -156,6 +152,16 @@ def claimed(ids: Sequence[int], token: UUID) -> list[Delivery]:
         delivery.event = events.instance(row[deliveries.width :])
         found.append(delivery)
     return found
+
+
+@cache
+def _claimed_sql(vendor: str, placeholders: int) -> str:
+    """CLAIMED for this database: the ids as one array (``placeholders`` 0), or one placeholder each."""
+    return CLAIMED.format(
+        delivery_columns=_rows_of(Delivery, vendor).columns("d"),
+        event_columns=_rows_of(OutboxEvent, vendor).columns("o"),
+        ids=f"IN ({', '.join(['%s'] * placeholders)})" if placeholders else "= ANY(%s)",
+    )
 
 
 def start_handling(delivery_id: int, token: UUID, *, at: datetime) -> bool:
@@ -211,10 +217,6 @@ class _Rows:
             for column in self.columns_read
         )
         self.attnames = [field.attname for field in self.fields]
-
-    @staticmethod
-    def of(model: type[Model]) -> _Rows:
-        return _rows_of(model, connection.vendor)
 
     def columns(self, alias: str) -> str:
         return ", ".join(f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in self.fields)
