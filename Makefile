@@ -46,7 +46,7 @@ api-fuzz: venv
 	.ci/api-fuzz
 
 bench: venv
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(PEERS),--peers)
 
 chaos: venv
 	$(BIN)/python -m chaos.run $(CHAOS_ARGS)

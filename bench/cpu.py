@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
-COMPONENTS = ("publisher", "workers", "remote", "inbox", "postgres", "redis", "rabbitmq", "other")
+COMPONENTS = ("publisher", "workers", "relay", "remote", "inbox", "postgres", "redis", "rabbitmq", "other")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,13 @@ class Latency:
     latencies_ms: list[float]  # sorted
     achieved_rate: float  # events/s the publisher really kept up
 
+    @classmethod
+    def of(cls, measured: Measured, handed_over: dict[int, float]) -> Latency:
+        """From when each item was handed over to when it started (``measured.starts``)."""
+        latencies = sorted(1000 * (measured.starts[n] - at) for n, at in handed_over.items())
+        span = max(handed_over.values()) - min(handed_over.values())
+        return cls(measured, handed_over, latencies, (len(handed_over) - 1) / span if span else 0.0)
+
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile."""
         return self.latencies_ms[max(math.ceil(p / 100 * len(self.latencies_ms)) - 1, 0)]
@@ -81,6 +88,4 @@ def _paced(
             send_one(n, handed_over)
 
     measured = measure(workers, run, items, send, timeout=STALL_ALLOWANCE + seconds, groups=groups)
-    latencies = sorted(1000 * (measured.starts[n] - handed_over[n]) for n in range(items))
-    span = max(handed_over.values()) - min(handed_over.values())
-    return Latency(measured, handed_over, latencies, (items - 1) / span if span else 0.0)
+    return Latency.of(measured, handed_over)

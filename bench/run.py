@@ -27,6 +27,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-relay", action="store_true", help="throughput and latency only")
     parser.add_argument("--skip-split", action="store_true", help="no events across services (needs RabbitMQ)")
     parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also drive django-celery-outbox and django-jaiminho (a throwaway venv), as the bus",
+    )
+    parser.add_argument(
         "--count-queries", action="store_true", help="also count SQL statements per item (adds a little work)"
     )
     return parser.parse_args()
@@ -47,7 +52,7 @@ def main() -> None:
     print()
     if "events_runs" in details:
         print(report.breakdown(details), end="\n\n")
-    print(report.table(figures))
+    print(report.table(figures, details))
     print(f"\nwritten to {report.write(figures, details).relative_to(suite.ROOT)}")
 
 

@@ -89,12 +89,8 @@ def paced(workers: Workers, run: str, *, rate: float, seconds: float) -> tuple[L
 
     timeout = STALL_ALLOWANCE + seconds + items / SLOWEST_SAGAS_PER_S
     measured = measure(workers, run, items, send, timeout=timeout, stamps=Confirmations(buyer, numbers))
-    latencies = sorted(1000 * (measured.starts[n] - placed[n]) for n in range(items))
-    span = max(placed.values()) - min(placed.values())
     keys = {str(id): n for id, n in numbers.items()}
-    return Latency(measured, placed, latencies, (items - 1) / span if span else 0.0), stages(
-        placed, measured.starts, keys
-    )
+    return Latency.of(measured, placed), stages(placed, measured.starts, keys)
 
 
 def stages(placed: dict[int, float], confirmed: dict[int, float], keys: dict[str, int]) -> dict[str, float]:

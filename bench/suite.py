@@ -47,6 +47,8 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, float], dict]:
             across_services(args, figures, details)
         if args.sagas and args.api_requests:
             rest_api(args, figures, details)
+        if args.peers:
+            peers(args, figures, details)
     if not args.skip_relay:
         relay(args, figures, details)
     return figures, details
@@ -191,6 +193,51 @@ def rest_api(args: argparse.Namespace, figures: dict[str, float], details: dict)
         kind: [{"per_s": round(load.per_s, 1), "statuses": load.statuses} for load in loads]
         for kind, loads in runs.items()
     }
+
+
+def peers(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:
+    """Other outbox libraries, one after the other, driven as the bus was: throughput, then latency."""
+    from .peers import measure as peer_measure
+    from .peers.processes import running
+    from .peers.setups import SETUPS
+
+    details["peers"] = {}
+    for setup in SETUPS:
+        say(f"peer {setup.name} ({setup.package}): {setup.how}")
+        with running(setup, VAR) as peer:
+            peer_measure.throughput(peer, f"{setup.slug}-warmup", 200)
+            runs = []
+            for i in range(1, args.repeat + 1):
+                runs.append(peer_measure.throughput(peer, f"{setup.slug}-{i}", args.items))
+                say(f"peer {setup.name} run {i}: {runs[-1].per_s:,.0f} events/s{notes(describe(runs[-1]))}")
+            say(f"peer {setup.name} latency: {args.rate:g} events/s for {args.seconds:g} s")
+            paced = peer_measure.paced(peer, f"{setup.slug}-latency", rate=args.rate, seconds=args.seconds)
+            say(f"peer {setup.name} latency: p50 {paced.percentile(50):.1f} ms, p99 {paced.percentile(99):.1f} ms")
+        figures.update(peer_figures(setup.slug, statistics.median(m.per_s for m in runs), paced, figures))
+        details["peers"][setup.slug] = {
+            "name": setup.name,
+            "package": setup.package,
+            "how": setup.how,
+            "relayed": setup.relayed,
+            "runs": [describe(m) for m in runs],
+            "latency": describe_paced(paced),
+        }
+
+
+def peer_figures(slug: str, per_s: float, paced: latency.Latency, figures: dict[str, float]) -> dict[str, float]:
+    """A peer's figures, and beside the run's own: ratios to raw Celery and the bus's leads over it."""
+    found = {
+        f"peer_{slug}_per_s": per_s,
+        f"peer_{slug}_latency_ms_p50": paced.percentile(50),
+        f"peer_{slug}_latency_ms_p99": paced.percentile(99),
+    }
+    if "baseline_tasks_per_s" in figures:
+        found[f"peer_{slug}_ratio"] = per_s / figures["baseline_tasks_per_s"]
+    if "events_per_s" in figures:
+        found[f"peer_{slug}_bus_lead"] = figures["events_per_s"] / per_s
+    if "latency_ms_p50" in figures:
+        found[f"peer_{slug}_latency_lead"] = paced.percentile(50) / figures["latency_ms_p50"]
+    return found
 
 
 def relay(args: argparse.Namespace, figures: dict[str, float], details: dict) -> None:

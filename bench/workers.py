@@ -39,25 +39,30 @@ class Workers:
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> Workers:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "BENCH_STAMP_DIR": str(stamp_dir()),
-            "LOG_LEVEL": "WARNING",
-            **self.extra_env,
-        }
-        args = [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "eventbus"),
-            *("-c", str(self.concurrency), "-n", self.hostname),
-            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            "--beat",  # the sweep, as deployed: it re-drives what a lost kick or an expired lease left
-        ]
+        env = {**os.environ, "BENCH_STAMP_DIR": str(stamp_dir()), "LOG_LEVEL": "WARNING", **self.environment()}
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(), cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
             )
         wait_until(self._answers, timeout=60, what=f"the celery worker to answer (log: {self.log})", interval=0.2)
         return self
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "eventbus"),
+            *self.pool_options(),
+            "--beat",  # the sweep, as deployed: it re-drives what a lost kick or an expired lease left
+        ]
+
+    def pool_options(self) -> list[str]:
+        """What every measured worker shares: its pool, its name, logging at WARNING, no chatter."""
+        return [
+            *("-l", "warning", "-c", str(self.concurrency), "-n", self.hostname),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ]
+
+    def environment(self) -> dict[str, str]:
+        return {"DJANGO_SETTINGS_MODULE": "bench.settings", **self.extra_env}
 
     def _answers(self) -> bool:
         self.check_alive()
