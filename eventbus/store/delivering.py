@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 from uuid import UUID
@@ -33,6 +33,8 @@ class Claim:
     ids: tuple[int, ...]
     more_due: bool
     claimed_at: datetime
+    leased: tuple[Delivery, ...] = field(default=(), compare=False, repr=False)
+    """The deliveries as the claim leased them, with their events, when it read them as it leased."""
 
     def now(self) -> datetime:
         """The present, never before the claim's own time (tests claim at a simulated later time)."""
@@ -127,15 +129,16 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
         return None
     lease_expires_at = now + timedelta(seconds=conf.current().lease_seconds)
     if statements.on_postgresql():
-        rows = statements.claim(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
-        if not rows:
+        leased, picked = statements.claim(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+        if not leased:
             return None
-        ids, subscriber, picked = tuple(row[0] for row in rows), rows[0][1], rows[0][2]
-    else:
-        found = _claim_with_orm(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
-        if found is None:
-            return None
-        ids, subscriber, picked = found
+        ids = tuple(delivery.id for delivery in leased)
+        more_due = picked > len(ids) or picked == limit
+        return Claim(token, leased[0].subscriber, ids, more_due, claimed_at=now, leased=tuple(leased))
+    found = _claim_with_orm(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+    if found is None:
+        return None
+    ids, subscriber, picked = found
     return Claim(token, subscriber, ids, more_due=picked > len(ids) or picked == limit, claimed_at=now)
 
 
@@ -167,7 +170,14 @@ def _claim_with_orm(
 
 
 def claimed(claim: Claim) -> dict[int, Delivery]:
-    """The claim's deliveries still leased to it, with their events (one statement for the whole claim)."""
+    """The claim's deliveries, with their events: as it leased them (PostgreSQL), or those still
+    leased to it, read in one statement for the whole claim.
+
+    Either way each delivery's own transaction proves the lease again before its handler runs
+    (``start_handling``), and a sent one is finished only if still held (``finish_sent``).
+    """
+    if claim.leased:
+        return {delivery.id: delivery for delivery in claim.leased}
     return {row.id: row for row in statements.claimed(claim.ids, claim.token)}
 
 

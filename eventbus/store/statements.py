@@ -75,8 +75,10 @@ SELECT due.traceparent::text, due.tracestate::text, ARRAY(
 FROM due ORDER BY due.deliver_at, due.id
 """
 
-# delivering.claim in one statement; ``{subscribers}`` is one placeholder per subscriber.
-# Parameters: now, now (DUE), the subscribers, limit, token, now (started_at), lease expiry.
+# delivering.claim in one statement, which also reads what it leased: every column of each
+# delivery and of its event, and how many deliveries were picked. ``{subscribers}`` is one
+# placeholder per subscriber. Parameters: now, now (DUE), the subscribers, limit, token,
+# now (started_at), lease expiry.
 CLAIM = f"""
 WITH picked AS MATERIALIZED (
     SELECT d.id, d.subscriber, d.available_at FROM {DELIVERY} d
@@ -94,10 +96,11 @@ WITH picked AS MATERIALIZED (
         lease_expires_at = %s
     FROM picked JOIN chosen ON picked.subscriber = chosen.subscriber
     WHERE d.id = picked.id
-    RETURNING d.id, d.subscriber, picked.available_at
+    RETURNING d.*
 )
-SELECT leased.id, leased.subscriber::text, (SELECT count(*) FROM picked) FROM leased
-ORDER BY leased.available_at, leased.id
+SELECT {{delivery_columns}}, {{event_columns}}, (SELECT count(*) FROM picked)
+FROM leased d JOIN {OUTBOX} o ON o.id = d.event_id
+ORDER BY d.available_at, d.id
 """
 
 # delivering.start_handling. Parameters: finished_at, id, token.
@@ -133,25 +136,41 @@ def relay(limit: int, *, now: datetime) -> list[tuple[str, str, list[str]]]:
 
 def claim(
     subscribers: Sequence[str], limit: int, *, now: datetime, token: UUID, lease_expires_at: datetime
-) -> list[tuple[int, str, int]]:
-    """PostgreSQL only: (id, subscriber, deliveries picked) of each delivery leased, in claim order."""
+) -> tuple[list[Delivery], int]:
+    """PostgreSQL only: the deliveries leased, in claim order, each with its event, as the ORM would
+    load them; and how many deliveries were picked."""
     at = _datetime(now)
-    sql = CLAIM.format(subscribers=", ".join(["%s"] * len(subscribers)))
-    return _fetch(sql, [at, at, *subscribers, limit, _uuid(token), at, _datetime(lease_expires_at)])
+    sql = _claim_sql(len(subscribers))
+    rows = _fetch(sql, [at, at, *subscribers, limit, _uuid(token), at, _datetime(lease_expires_at)])
+    return _deliveries([row[:-1] for row in rows]), rows[0][-1] if rows else 0
 
 
 def claimed(ids: Sequence[int], token: UUID) -> list[Delivery]:
     """The deliveries still leased to ``token``, each with its event, as the ORM would load them."""
-    deliveries, events = _rows_of(Delivery, connection.vendor), _rows_of(OutboxEvent, connection.vendor)
     on_pg = on_postgresql()
     sql = _claimed_sql(connection.vendor, 0 if on_pg else len(ids))
-    rows = _fetch(sql, [list(ids), _uuid(token)] if on_pg else [*ids, _uuid(token)], prepare=on_pg)
+    return _deliveries(_fetch(sql, [list(ids), _uuid(token)] if on_pg else [*ids, _uuid(token)], prepare=on_pg))
+
+
+def _deliveries(rows: Sequence[Sequence[Any]]) -> list[Delivery]:
+    """Rows of every delivery column then every event column, as model instances."""
+    deliveries, events = _rows_of(Delivery, connection.vendor), _rows_of(OutboxEvent, connection.vendor)
     found = []
     for row in rows:
         delivery = deliveries.instance(row[: deliveries.width])
         delivery.event = events.instance(row[deliveries.width :])
         found.append(delivery)
     return found
+
+
+@cache
+def _claim_sql(subscribers: int) -> str:
+    """CLAIM with one placeholder per subscriber (PostgreSQL only)."""
+    return CLAIM.format(
+        subscribers=", ".join(["%s"] * subscribers),
+        delivery_columns=_rows_of(Delivery, "postgresql").columns("d"),
+        event_columns=_rows_of(OutboxEvent, "postgresql").columns("o"),
+    )
 
 
 @cache

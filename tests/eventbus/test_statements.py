@@ -10,7 +10,7 @@ from django.utils import timezone
 from eventbus import operations, publish, store
 from eventbus.engine.routing import local_subscribers
 from eventbus.models import Delivery, OutboxEvent, Subscription
-from eventbus.store import delivering, subscriptions
+from eventbus.store import delivering, statements, subscriptions
 from eventbus.testing import relay
 from eventbus.topology.subscribers import all_subscribers
 from tests.busapp.events import Fanout, Ping, Sequenced
@@ -140,4 +140,18 @@ def test_a_claims_deliveries_are_read_with_their_events_as_the_orm_reads_them():
     assert delivery.event.data["n"] in (7, 8)
     assert store.claimed(other).keys() == set(other.ids)  # another claim's deliveries are its own
     Delivery.objects.filter(id__in=other.ids).update(state=State.DONE)
-    assert store.claimed(other) == {}  # finished meanwhile: not handed to the handler
+    assert statements.claimed(other.ids, other.token) == []  # finished meanwhile: a re-read leaves it out
+
+
+def test_on_postgresql_the_claim_reads_what_it_leased_in_the_same_statement(django_assert_num_queries):
+    publish(Ping(n=8), key="ping")
+    relay(100)
+    subscribers = [found.id for found in local_subscribers()]
+    claim = store.claim(subscribers, 10, now=timezone.now(), token=uuid4())
+    assert claim is not None
+
+    with django_assert_num_queries(0 if connection.vendor == "postgresql" else 1):
+        [delivery] = store.claimed(claim).values()
+
+    assert (delivery.state, delivery.claim_token, delivery.attempts) == (State.RUNNING, claim.token, 1)
+    assert delivery.event.data == {"n": 8}
