@@ -5,9 +5,10 @@ A commit wakes the queues of its events' subscribers (``eventbus.deliver``, on e
 queue). A deliver task relays whatever the outbox holds before each claim, and wakes the other
 queues it fanned out to. The queues of each event type come from a copy of the Subscription table
 at most ``QUEUES_TTL_SECONDS`` old: a copy that is out of date wakes a queue too many or one too
-few, and the relay of whichever queue works next wakes the rest. An event type the copy does not
-know wakes the relay (``eventbus.relay`` on ``EVENTBUS_QUEUE``), which turns outbox rows into
-deliveries and wakes their queues. The broker only wakes: a task that is lost, or never sent
+few, and the relay of whichever queue works next wakes the rest (the sweep, at the latest). An
+event type no subscription names wakes nothing. Without a copy (none readable, or no subscription
+at all) a commit wakes the relay (``eventbus.relay`` on ``EVENTBUS_QUEUE``), which turns outbox
+rows into deliveries and wakes their queues. The broker only wakes: a task that is lost, or never sent
 because the broker is down, delays work but loses none, as the beat sweep wakes every queue that
 has work due.
 
@@ -71,8 +72,9 @@ class _RingOnCommit:
 
     def __call__(self) -> None:
         metrics.count_published(self.types)
-        if self.due:
-            _ringer.ring(_subscribed_queues.of(self.due))
+        queues = _subscribed_queues.of(self.due) if self.due else None
+        if queues:
+            _ringer.ring(queues)
 
 
 class _SubscribedQueues:
@@ -83,10 +85,17 @@ class _SubscribedQueues:
         self._by_type: dict[str, frozenset[str]] = {}
 
     def of(self, event_types: Iterable[str]) -> frozenset[str | None]:
-        """The queues to wake; None stands for the relay (a type the copy does not know)."""
+        """The queues to wake; None stands for the relay, woken when there is no copy to go by.
+
+        A type that no subscription names wakes nothing: its rows have no one to deliver to, and
+        whichever round relays next marks them dispatched (the sweep, at the latest). An empty copy
+        (a database whose subscriptions are not synced yet) or an unreadable one is no copy.
+        """
         if time.monotonic() - self._copied_at > QUEUES_TTL_SECONDS:
             self._copy()
-        return frozenset(queue for t in event_types for queue in self._by_type.get(t, (None,)))
+        if not self._by_type:
+            return frozenset({None})
+        return frozenset(queue for t in event_types for queue in self._by_type.get(t, ()))
 
     def _copy(self) -> None:
         try:

@@ -120,9 +120,28 @@ def test_an_event_due_now_rings_its_subscribers_queues_after_commit(django_captu
 
 
 @pytest.mark.django_db
-def test_an_event_type_without_known_subscribers_rings_the_relay(django_capture_on_commit_callbacks, rings):
+def test_an_event_type_no_subscription_names_rings_nothing(django_capture_on_commit_callbacks, rings):
     subscriptions.sync(all_subscribers(), authoritative=True)
     Subscription.objects.filter(event_type=Ping.event_type).update(retired_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(Ping(n=1), key="k")
+    assert rings == []
+
+
+@pytest.mark.django_db
+def test_without_any_subscription_to_go_by_a_commit_rings_the_relay(django_capture_on_commit_callbacks, rings):
+    Subscription.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(Ping(n=1), key="k")
+    assert rings == [frozenset({None})]
+
+
+@pytest.mark.django_db
+def test_when_the_subscriptions_cannot_be_read_a_commit_rings_the_relay(
+    django_capture_on_commit_callbacks, rings, monkeypatch
+):
+    subscriptions.sync(all_subscribers(), authoritative=True)
+    monkeypatch.setattr(doorbell.store, "subscribed_queues", lambda: 1 / 0)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish(Ping(n=1), key="k")
     assert rings == [frozenset({None})]
