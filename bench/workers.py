@@ -91,8 +91,8 @@ class Workers:
     def idle(self) -> bool:
         """Nothing queued and nothing in flight (late acks: a running task is still unacknowledged).
 
-        A task the worker holds for a later ETA (the pump of a delayed event, such as an order's
-        payment deadline) is unacknowledged too, but it is not running.
+        A task the worker holds for a later ETA (a wake-up at the end of a retry's backoff) is
+        unacknowledged too, but it is not running.
         """
         broker = redis.Redis.from_url(app.conf.broker_url)
         queues = {conf.current().queue, *Subscription.objects.values_list("queue", flat=True)}
