@@ -31,6 +31,7 @@ class Measured:
     cpu_seconds: dict[str, float]
     tasks_run: dict[str, int]
     queries: dict[str, int] = field(default_factory=dict)  # only with BENCH_COUNT_QUERIES
+    repeated: int = 0  # starts of items that had started already (a peer's at-least-once)
 
     @property
     def per_s(self) -> float:
@@ -108,6 +109,7 @@ def measure(
         cpu_seconds=cpu_spent,
         tasks_run={name: count for name, count in tasks.items() if count},
         queries={kind: n for kind, n in queries.items() if n},
+        repeated=getattr(stamps, "repeated", 0),
     )
 
 

@@ -212,7 +212,8 @@ def peers(args: argparse.Namespace, figures: dict[str, float], details: dict) ->
                 say(f"peer {setup.name} run {i}: {runs[-1].per_s:,.0f} events/s{notes(describe(runs[-1]))}")
             say(f"peer {setup.name} latency: {args.rate:g} events/s for {args.seconds:g} s")
             paced = peer_measure.paced(peer, f"{setup.slug}-latency", rate=args.rate, seconds=args.seconds)
-            say(f"peer {setup.name} latency: p50 {paced.percentile(50):.1f} ms, p99 {paced.percentile(99):.1f} ms")
+            p50, p99 = paced.percentile(50), paced.percentile(99)
+            say(f"peer {setup.name} latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms{notes(describe_paced(paced))}")
         figures.update(peer_figures(setup.slug, statistics.median(m.per_s for m in runs), paced, figures))
         details["peers"][setup.slug] = {
             "name": setup.name,
@@ -284,6 +285,7 @@ def describe(measured: Measured) -> dict:
         "busy_elsewhere_cores": round(measured.busy_elsewhere(), 2),
         "per_item": {name: round(value, 3) for name, value in measured.per_item().items()},
         "tasks_run": measured.tasks_run,
+        **({"started_twice": measured.repeated} if measured.repeated else {}),
     }
 
 
@@ -292,6 +294,8 @@ def notes(run: dict) -> str:
     found = []
     if run.get("redriven"):
         found.append(f"{run['redriven']} deliveries needed a second attempt (a retry, or a lease that expired)")
+    if run.get("started_twice"):
+        found.append(f"{run['started_twice']} items started twice")
     if "per_s_before_stall" in run:
         found.append(f"{run['per_s_before_stall']:,.0f}/s until then")
     if run["busy_elsewhere_cores"] > NOISY_CORES:
