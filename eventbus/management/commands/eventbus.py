@@ -1,5 +1,5 @@
 """manage.py eventbus status | dlq | replay | hand-over | pause | resume | purge | rotate-keys | inbox | graph |
-schemas."""
+asyncapi | schemas."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from eventbus import operations
 from eventbus.engine import receiving
 from eventbus.models import Delivery, Subscription
-from eventbus.operations import graph, schemas
+from eventbus.operations import asyncapi, graph, schemas
 from eventbus.operations.flow import choreography
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -82,6 +82,7 @@ class Command(BaseCommand):
         actions.add_parser("inbox", help="consume this service's inbox queue from RabbitMQ (split deployments)")
         draw = actions.add_parser("graph", help="who publishes and who reacts to each event")
         draw.add_argument("--format", choices=["mermaid", "markdown"], default="mermaid")
+        actions.add_parser("asyncapi", help="the event catalogue as an AsyncAPI 3.1 document (JSON)")
         schema = actions.add_parser("schemas", help="published events' JSON Schemas beside their contexts")
         mode = schema.add_mutually_exclusive_group(required=True)
         mode.add_argument("--write", action="store_true", help="write the current schemas")
@@ -180,6 +181,9 @@ class Command(BaseCommand):
         self.stdout.write(f"inbox {consumer.queues.inbox.name} consuming from {consumer.connection.as_uri()}")
         consumer.run()
         self.stdout.write(f"inbox stopped after {consumer.received} message(s)")
+
+    def _asyncapi(self, options: dict[str, Any]) -> None:
+        self.stdout.write(asyncapi.text(), ending="")
 
     def _graph(self, options: dict[str, Any]) -> None:
         render = graph.mermaid if options["format"] == "mermaid" else graph.markdown
