@@ -33,6 +33,17 @@ def reset_database() -> None:
     call_command("migrate", verbosity=0)
 
 
+def recreate_database(url: str) -> None:
+    """Drop and create the database ``url`` names (a URL without options); refuses one whose name
+    does not say ``bench``."""
+    server, name = url.rsplit("/", 1)
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def _server_params(db: dict) -> dict:
     params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"] or None}
     if db["PASSWORD"]:

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import redis
 from django.test import override_settings
 from kombu import Connection
@@ -27,6 +26,7 @@ from eventbus.topology.deployment import parse
 from eventbus.topology.subscribers import all_subscribers
 from eventbus.transport.broker_topology import declare
 
+from .services import recreate_database
 from .workers import ROOT, Workers
 
 SERVICES = "shop=*;remote=bench_noop"
@@ -83,12 +83,7 @@ def services(var: Path) -> Iterator[tuple[Workers, Remote]]:
 
 def reset_remote() -> None:
     """Drop, recreate and migrate the remote database; empty its Redis databases and the queues."""
-    name = REMOTE_DATABASE_URL.rsplit("/", 1)[1]
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(REMOTE_DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(REMOTE_DATABASE_URL)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
         cwd=ROOT,

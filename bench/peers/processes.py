@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import redis
 from django.conf import settings
 
 from ..noop.stamps import stamp_dir
+from ..services import recreate_database
 from ..workers import ROOT, Workers
 from . import environment
 from .setups import Setup
@@ -114,12 +114,7 @@ def _peer_env(env: dict[str, str]) -> dict[str, str]:
 
 def _reset(env: dict[str, str]) -> None:
     """Drop, recreate and migrate the peers' database; empty the broker."""
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(DATABASE_URL)
     python = str(environment.python())
     subprocess.run([python, "-m", "django", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300)
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
