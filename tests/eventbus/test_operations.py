@@ -48,6 +48,14 @@ def test_dlq_list_shows_the_dead_letter_and_its_error():
     assert "boom" in output
 
 
+def test_dlq_list_says_when_there_is_no_dead_letter():
+    publish(Ping(n=1), key="k")
+    run_pending()
+
+    assert eventbus("dlq", "list") == "no dead letters\n"
+    assert eventbus("dlq", "list", "--subscriber", "busapp.record_ping") == "no dead letters of busapp.record_ping\n"
+
+
 def test_dlq_retry_after_a_fix_makes_the_delivery_done():
     dead = kill_flaky_delivery()
     Switch.objects.create(name="fixed")

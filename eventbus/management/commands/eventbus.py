@@ -119,6 +119,9 @@ class Command(BaseCommand):
                     f"{letter.id}\t{letter.subscriber}\t{letter.event.type}\t{letter.event.event_id}\t"
                     f"attempts={letter.attempts}\t{letter.last_error}"
                 )
+            if not letters:
+                of = f" of {options['subscriber']}" if options["subscriber"] else ""
+                self.stdout.write(f"no dead letters{of}")
             return
         if not options["ids"] and not options["all"]:
             raise CommandError(f"dlq {options['verb']} needs delivery ids or --all")

@@ -19,6 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             shipment = services.shipment_dispatch(order_id=options["order_id"])
-        except (Shipment.DoesNotExist, services.ShipmentNotDispatchable) as error:
-            raise CommandError(str(error) or f"no shipment for order {options['order_id']}") from error
+        except Shipment.DoesNotExist:
+            raise CommandError(f"no shipment for order {options['order_id']}: is that an order's id?") from None
+        except services.ShipmentNotDispatchable as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(f"dispatched {shipment.carrier_reference}")
