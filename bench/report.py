@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cpu import COMPONENTS
+
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -112,7 +114,7 @@ def breakdown(details: dict) -> str:
     for peer in details.get("peers", {}).values():
         runs[f"{peer['name']} event"] = peer["runs"]
         runs[f"{peer['name']} latency event"] = [peer["latency"]]
-    names = ("publisher", "workers", "relay", "remote", "inbox", "postgres", "redis", "rabbitmq")
+    names = [name for name in COMPONENTS if name != "other"]
     columns = [*(f"cpu_ms_{name}" for name in names), "celery_tasks"]
     rows = [("per item (median run)", *names, "tasks")]
     rows[0] = (*rows[0], "all", "per claim", "sent/s")

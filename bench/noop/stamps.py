@@ -65,7 +65,8 @@ class StampReader:
         self.repeated = 0
         for path in stamp_dir().glob(f"{self.run}-*.txt"):
             for line in path.read_text().split("\n")[:-1]:
-                n, at = int(line.split(" ")[0]), float(line.split(" ")[1])
+                number, time_text = line.split(" ")
+                n, at = int(number), float(time_text)
                 if n in found and not self.repeats_allowed:
                     raise AssertionError(f"{self.run}: item {n} started twice")
                 self.repeated += n in found

@@ -72,7 +72,6 @@ class Publisher:
 
 @dataclass
 class Peer:
-    setup: Setup
     workers: PeerWorkers  # its check_alive checks the relay and the publisher too
     publisher: Publisher
     groups: dict[int, str]  # process group → CPU component
@@ -81,18 +80,21 @@ class Peer:
 @contextmanager
 def running(setup: Setup, var: Path) -> Iterator[Peer]:
     """The peer on a fresh database and broker: worker, relay and publisher; all killed afterwards."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.peers.settings",
+    peer_env = {
         "BENCH_PEER": setup.name,
         "BENCH_PEERS_DATABASE_URL": DATABASE_URL,
         "BENCH_PEERS_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.peers.settings",
         "BENCH_STAMP_DIR": str(stamp_dir()),
+        **peer_env,
     }
     _reset(env)
     started: list[subprocess.Popen] = []
     try:
-        workers = PeerWorkers(log=var / f"peer-{setup.name}-worker.log", extra_env=_peer_env(env)).start()
+        workers = PeerWorkers(log=var / f"peer-{setup.name}-worker.log", extra_env=peer_env).start()
         started.append(workers.process)  # type: ignore[arg-type]
         relay = _spawn([*("-m", "django"), *setup.relay], env, var / f"peer-{setup.name}-relay.log")
         started.append(relay)
@@ -101,15 +103,10 @@ def running(setup: Setup, var: Path) -> Iterator[Peer]:
         started.append(publisher)
         workers.companions.update(relay=relay, publisher=publisher)
         groups = {workers.group: "workers", relay.pid: "relay", publisher.pid: "publisher"}
-        yield Peer(setup, workers, Publisher(publisher, log), groups)
+        yield Peer(workers, Publisher(publisher, log), groups)
     finally:
         for process in started:
             _kill(process)
-
-
-def _peer_env(env: dict[str, str]) -> dict[str, str]:
-    keys = ("BENCH_PEER", "BENCH_PEERS_DATABASE_URL", "BENCH_PEERS_BROKER_URL")
-    return {key: env[key] for key in keys}
 
 
 def _reset(env: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ callback registered before the peer's own notes the time, as the bench does for 
 
 Commands, one per line; each answers one line of JSON on stdout:
 ``reset`` (empty the outbox table), ``burst RUN N``, ``paced RUN N RATE`` (answers the hand-over
-time of every item), ``quit``.
+time of every item). The bench kills the process when it is done with the peer.
 """
 
 from __future__ import annotations
@@ -74,8 +74,6 @@ def main() -> None:
     way = sender()
     for line in sys.stdin:
         command, *arguments = line.split()
-        if command == "quit":
-            return
         if command == "reset":
             answer = reset()
         elif command == "burst":

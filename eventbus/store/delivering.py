@@ -128,18 +128,20 @@ def claim(subscribers: list[str], limit: int, *, now: datetime, token: UUID) -> 
     if not subscribers:
         return None
     lease_expires_at = now + timedelta(seconds=conf.current().lease_seconds)
+    leased: tuple[Delivery, ...] = ()
     if statements.on_postgresql():
-        leased, picked = statements.claim(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
-        if not leased:
+        rows, picked = statements.claim(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+        if not rows:
             return None
-        ids = tuple(delivery.id for delivery in leased)
-        more_due = picked > len(ids) or picked == limit
-        return Claim(token, leased[0].subscriber, ids, more_due, claimed_at=now, leased=tuple(leased))
-    found = _claim_with_orm(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
-    if found is None:
-        return None
-    ids, subscriber, picked = found
-    return Claim(token, subscriber, ids, more_due=picked > len(ids) or picked == limit, claimed_at=now)
+        leased = tuple(rows)
+        ids, subscriber = tuple(delivery.id for delivery in leased), leased[0].subscriber
+    else:
+        found = _claim_with_orm(subscribers, limit, now=now, token=token, lease_expires_at=lease_expires_at)
+        if found is None:
+            return None
+        ids, subscriber, picked = found
+    more_due = picked > len(ids) or picked == limit
+    return Claim(token, subscriber, ids, more_due, claimed_at=now, leased=leased)
 
 
 def _claim_with_orm(
