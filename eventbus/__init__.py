@@ -6,12 +6,14 @@ The public API, the only part of the bus a context imports:
   ``eventbus.kernel``, which is what an ``events`` module uses;
 - to react (``handlers.py``): ``subscribe``, ``Backoff``, ``current_envelope``, and what a handler
   may raise: ``PermanentError``, ``RetryAfter``;
-- in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``;
+- in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``,
+  ``troubled_deliveries`` (which correlations have a dead, discarded or retrying delivery) and its
+  ``TroubledDelivery``;
 - for an operator's action a context carries out (an operator's cancellation): ``audit`` and
   ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
-``publish``, ``timeline`` and ``audit`` need Django's database, so they are loaded on first use; everything
-else imports without Django.
+``publish``, ``timeline``, ``troubled_deliveries`` and ``audit`` need Django's database, so they are
+loaded on first use; everything else imports without Django.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from eventbus.operations.story import timeline
     from eventbus.store.history import Progress, TimelineEvent
     from eventbus.store.operating import Operator
+    from eventbus.store.troubles import TroubledDelivery, troubled_deliveries
 
 __all__ = [
     "Backoff",
@@ -35,11 +38,13 @@ __all__ = [
     "Progress",
     "RetryAfter",
     "TimelineEvent",
+    "TroubledDelivery",
     "audit",
     "current_envelope",
     "publish",
     "subscribe",
     "timeline",
+    "troubled_deliveries",
     "upcaster",
 ]
 
@@ -65,4 +70,8 @@ def __getattr__(name: str) -> Any:
         from eventbus.store import history
 
         return getattr(history, name)
+    if name in ("troubled_deliveries", "TroubledDelivery"):
+        from eventbus.store import troubles
+
+        return getattr(troubles, name)
     raise AttributeError(name)
