@@ -49,7 +49,8 @@ def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, que
 
 @admin.register(Order)
 class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
-    list_display = ["id", "customer", "state", "needs_attention", "payment", "shipment", "amount", "created_at"]
+    list_display = ["short_id", "state", "needs_attention", "payment", "shipment", "customer", "placed"]
+    list_display_links = ["short_id"]
     list_filter = [
         NeedsAttentionFilter,
         "status",

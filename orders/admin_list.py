@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from . import stuck
 from .models import Order
 
-SHOWN_REASON = 60  # characters of the reason in the column; the whole of it is the link's title
+SHORT_ID = 12  # characters of the order id the list shows
 
 
 class OrderChangeList(ChangeList):
@@ -57,16 +57,23 @@ class OrderListColumns:
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return OrderChangeList
 
+    @admin.display(description="order", ordering="id")
+    def short_id(self, order: Order) -> SafeString:
+        """The id's random end (a uuid7 begins with its time, alike for orders of the same minute); the
+        whole id in the title. Search takes the whole id."""
+        return format_html('<span class="order-id" title="{}">…{}</span>', order.id, str(order.id)[-SHORT_ID:])
+
     @admin.display(description="needs attention")
     def needs_attention(self, order: Order) -> SafeString | str:
         flag: stuck.Flag | None = getattr(order, "attention_flag", None)
         if flag is None:
             return ""
-        text = flag.text if len(flag.text) <= SHOWN_REASON else flag.text[: SHOWN_REASON - 1] + "…"
         badge = format_html('<span class="attention attention-{}">{}</span>', flag.attention, flag.attention.label)
         if not flag.link:
-            return format_html('{} <span class="attention-why">{}</span>', badge, text)
-        return format_html('{} <a class="attention-why" href="{}" title="{}">{}</a>', badge, flag.link, flag.text, text)
+            return format_html('{} <span class="attention-why" title="{}">{}</span>', badge, flag.why, flag.short)
+        return format_html(
+            '{} <a class="attention-why" href="{}" title="{}">{}</a>', badge, flag.link, flag.why, flag.short
+        )
 
     @admin.display(description="status", ordering="status")
     def state(self, order: Order) -> SafeString:
@@ -76,25 +83,26 @@ class OrderListColumns:
 
     @admin.display(description="payment", ordering="payment_status")
     def payment(self, order: Order) -> SafeString:
-        money = []
-        if order.amount_paid:
-            money.append(f"paid {order.amount_paid}")
-        if order.amount_refunded:
-            money.append(f"back {order.amount_refunded}")
-        return _news(order.payment_status, ", ".join(money))
+        """Its news, then the money: the total when all of it was paid, else what was paid of it; refunds below."""
+        if order.amount_paid == order.total:
+            money = f"{order.total} {order.currency}"
+        else:
+            money = f"paid {order.amount_paid} of {order.total} {order.currency}"
+        paid = format_html('{} <span class="quiet nowrap">{}</span>', order.payment_status or "none yet", money)
+        if not order.amount_refunded:
+            return paid
+        return format_html('{}<span class="quiet nowrap">refunded {}</span>', paid, order.amount_refunded)
+
+    @admin.display(description="placed (UTC)", ordering="created_at")
+    def placed(self, order: Order) -> SafeString:
+        return format_html(
+            '<span class="nowrap">{}</span><span class="quiet">{}</span>',
+            f"{order.created_at:%Y-%m-%d}",
+            f"{order.created_at:%H:%M:%S}",
+        )
 
     @admin.display(description="shipment", ordering="shipment_status")
     def shipment(self, order: Order) -> SafeString:
-        return _news(order.shipment_status, order.carrier_reference)
-
-    @admin.display(description="total", ordering="total")
-    def amount(self, order: Order) -> str:
-        return f"{order.total} {order.currency}"
-
-
-def _news(status: str, details: str) -> SafeString:
-    if not status:
-        return format_html('<span class="quiet">{}</span>', "none yet")
-    if not details:
-        return format_html("{}", status)
-    return format_html('{} <span class="quiet">{}</span>', status, details)
+        if not order.shipment_status:
+            return format_html('<span class="quiet">{}</span>', "none yet")
+        return format_html('<span title="{}">{}</span>', order.carrier_reference, order.shipment_status)

@@ -80,6 +80,8 @@ class Finding:
     reason: Reason
     why: str
     """In words, for a person."""
+    short: str
+    """The same in a few words, for a list's column."""
     since: datetime
     link: str
     """The admin page of the step (the delivery), else of the order."""
@@ -105,7 +107,8 @@ class Flag:
     """One order's line in the order list's "needs attention" column."""
 
     attention: Attention
-    text: str
+    short: str
+    why: str
     link: str
 
 
@@ -142,7 +145,8 @@ def flags(orders: Sequence[Order], now: datetime | None = None) -> dict[UUID, Fl
         if findings:
             flagged[order.id] = _flag(findings[0])
         elif retrying:
-            flagged[order.id] = Flag(Attention.RETRYING, _retrying_words(retrying[0], now), _delivery_page(retrying[0]))
+            words = _retrying_words(retrying[0], now)
+            flagged[order.id] = Flag(Attention.RETRYING, words, words, _delivery_page(retrying[0]))
     return flagged
 
 
@@ -166,24 +170,31 @@ def assess(order: Order, troubles: Iterable[TroubledDelivery], *, now: datetime,
     stopped = list(troubles)
     for trouble in stopped:
         if trouble.state == DEAD:
-            findings.append(Finding(Reason.DEAD_LETTER, _dead_words(trouble), trouble.since, _delivery_page(trouble)))
+            short = f"{trouble.subscriber} dead"
+            findings.append(
+                Finding(Reason.DEAD_LETTER, _dead_words(trouble), short, trouble.since, _delivery_page(trouble))
+            )
     if order.stalled_at is not None:
         words = STALL_WORDS.get(order.stalled_reason, order.stalled_reason)
         why = f"stalled ({order.stalled_reason}): {words}"
-        findings.append(Finding(Reason.STALLED, why, order.stalled_at, _order_page(order)))
+        findings.append(Finding(Reason.STALLED, why, words, order.stalled_at, _order_page(order)))
     if _still_waits(order):
         for trouble in stopped:
             if trouble.state == DISCARDED:
                 words = f"{trouble.subscriber} discarded on {trouble.event_type}: nothing will run this step"
-                findings.append(Finding(Reason.STEP_DISCARDED, words, trouble.since, _delivery_page(trouble)))
+                short = f"{trouble.subscriber} discarded"
+                findings.append(Finding(Reason.STEP_DISCARDED, words, short, trouble.since, _delivery_page(trouble)))
     findings.extend(_past_deadline(order, now, limits))
     return sorted(findings, key=lambda finding: (list(Reason).index(finding.reason), finding.since))
 
 
 def _past_deadline(order: Order, now: datetime, limits: Limits) -> Iterable[Finding]:
     if order.status == Status.PENDING and order.payment_due_by + limits.pending < now:
-        words = f"pending {_ago(now, order.payment_due_by)} past its payment deadline, not cancelled"
-        yield Finding(Reason.PAYMENT_OVERDUE, words, order.payment_due_by, _order_page(order))
+        late = _ago(now, order.payment_due_by)
+        words = f"pending {late} past its payment deadline, not cancelled"
+        yield Finding(
+            Reason.PAYMENT_OVERDUE, words, f"payment {late} overdue", order.payment_due_by, _order_page(order)
+        )
     if (
         order.status == Status.PAID
         and order.updated_at + limits.paid < now
@@ -192,7 +203,7 @@ def _past_deadline(order: Order, now: datetime, limits: Limits) -> Iterable[Find
     ):
         news = f"shipment {order.shipment_status}" if order.shipment_status else "no shipment news"
         words = f"paid, {news} for {_ago(now, order.updated_at)}"
-        yield Finding(Reason.PAID_WITHOUT_NEWS, words, order.updated_at, _order_page(order))
+        yield Finding(Reason.PAID_WITHOUT_NEWS, words, words, order.updated_at, _order_page(order))
     asked = order.cancel_requested_at
     if (
         asked is not None
@@ -201,7 +212,8 @@ def _past_deadline(order: Order, now: datetime, limits: Limits) -> Iterable[Find
         and order.stalled_reason != "cancellation_unanswered"
     ):
         words = f"cancellation ({order.cancel_requested_reason or 'asked'}) unanswered for {_ago(now, asked)}"
-        yield Finding(Reason.CANCELLATION_UNANSWERED, words, asked, _order_page(order))
+        short = f"cancellation unanswered for {_ago(now, asked)}"
+        yield Finding(Reason.CANCELLATION_UNANSWERED, words, short, asked, _order_page(order))
 
 
 def _past_limits(now: datetime, limits: Limits) -> Q:
@@ -241,7 +253,7 @@ def _flag(finding: Finding) -> Flag:
     attention = {Reason.DEAD_LETTER: Attention.DEAD, Reason.STALLED: Attention.STALLED}.get(
         finding.reason, Attention.STUCK
     )
-    return Flag(attention, finding.why, finding.link)
+    return Flag(attention, finding.short, finding.why, finding.link)
 
 
 def _dead_words(trouble: TroubledDelivery) -> str:

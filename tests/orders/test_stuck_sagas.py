@@ -171,7 +171,8 @@ def test_orders_on_their_way_are_not_stuck_and_a_retry_is_only_flagged(carrier_d
     flags = stuck.flags([retrying])
     flag = flags[retrying.id]
     assert flag.attention == stuck.Attention.RETRYING
-    assert re.fullmatch(r"shipping\.book_shipment: attempt \d+ of 20 failed, (next in \d+ s|due now)", flag.text)
+    assert re.fullmatch(r"shipping\.book_shipment: attempt \d+ of 20 failed, (next in \d+ s|due now)", flag.short)
+    assert flag.why == flag.short
     assert flag.link == reverse("admin:eventbus_delivery_change", args=[booking().id])
 
 
