@@ -50,3 +50,11 @@ def test_stuck_sagas_are_counted_by_their_most_pressing_reason(client, monkeypat
     operations.discard(Delivery.objects.filter(state="dead"), by=operations.Operator("tests", via="cli"))
     counted = stuck_gauge(client)
     assert (counted["dead_letter"], counted["step_discarded"], sum(counted.values())) == (0, 1, 2)
+
+
+def test_a_service_that_does_not_run_orders_exports_no_stuck_sagas(client, settings):
+    settings.EVENTBUS_SERVICE, settings.EVENTBUS_SERVICES = "payments", "shop=*;payments=payments"
+    response = client.get("/metrics", **settings.PROBE_AUTH)
+    assert response.status_code == 200
+    assert b"eventbus_dead_letters" in response.content
+    assert b"orders_stuck_sagas" not in response.content
