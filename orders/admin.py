@@ -49,7 +49,7 @@ def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, que
 
 @admin.register(Order)
 class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
-    list_display = ["short_id", "state", "needs_attention", "payment", "shipment", "customer", "placed"]
+    list_display = ["short_id", "state", "needs_attention", "payment", "shipment", "placed", "customer"]
     list_display_links = ["short_id"]
     list_filter = [
         NeedsAttentionFilter,

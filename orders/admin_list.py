@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from . import stuck
 from .models import Order
 
-SHORT_ID = 12  # characters of the order id the list shows
+ID_BREAK = 19  # the order id wraps after its third group, and only there: two short lines
 
 
 class OrderChangeList(ChangeList):
@@ -59,9 +59,14 @@ class OrderListColumns:
 
     @admin.display(description="order", ordering="id")
     def short_id(self, order: Order) -> SafeString:
-        """The id's random end (a uuid7 begins with its time, alike for orders of the same minute); the
-        whole id in the title. Search takes the whole id."""
-        return format_html('<span class="order-id" title="{}">…{}</span>', order.id, str(order.id)[-SHORT_ID:])
+        """The whole id (to copy, or to search by), in two lines that break nowhere else."""
+        text = str(order.id)
+        return format_html(
+            '<span class="order-id" title="{}"><span>{}</span><wbr><span>{}</span></span>',
+            text,
+            text[:ID_BREAK],
+            text[ID_BREAK:],
+        )
 
     @admin.display(description="needs attention")
     def needs_attention(self, order: Order) -> SafeString | str:
@@ -93,10 +98,10 @@ class OrderListColumns:
             return paid
         return format_html('{}<span class="quiet nowrap">refunded {}</span>', paid, order.amount_refunded)
 
-    @admin.display(description="placed (UTC)", ordering="created_at")
+    @admin.display(description="placed", ordering="created_at")
     def placed(self, order: Order) -> SafeString:
         return format_html(
-            '<span class="nowrap">{}</span><span class="quiet">{}</span>',
+            '<span class="placed">{}</span><span class="quiet">{}</span>',
             f"{order.created_at:%Y-%m-%d}",
             f"{order.created_at:%H:%M:%S}",
         )
