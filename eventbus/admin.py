@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -122,7 +123,7 @@ class SubscriptionAdmin(BusRowsAdmin):
         """Pause or resume one subscriber (buttons on its page and its deliveries'), once confirmed."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        back = safe_next(request) or reverse("admin:eventbus_subscription_change", args=[subscriber])
+        back = safe_next(request) or reverse("admin:eventbus_subscription_change", args=[quote(subscriber)])
         action, run = (PAUSE, operations.pause) if verb == "pause" else (RESUME, operations.resume)
 
         def act(by: operations.Operator) -> None:

@@ -158,3 +158,5 @@ def test_other_bus_rows_offer_no_save_either(admin_client, page):
     for save in ('name="_save"', 'name="_continue"', 'name="_addanother"', 'class="deletelink"'):
         assert save not in shown, save
     assert 'class="closelink"' in shown
+    if page == "subscription":
+        assert f'action="{reverse("admin:eventbus_subscription_pause", args=[BOOKING])}"' in shown
