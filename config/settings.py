@@ -255,6 +255,12 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "ShipmentStatusEnum": "shipping.models.Shipment.Status",
     },
+    # The token scheme first in Swagger UI's Authorize dialog; a 201 links to the order it created.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.token_auth_first",
+        "common.schema.link_created_to_detail",
+    ],
 }
 
 # Logs: JSON lines in production, readable lines in development; inside a handler every line also
