@@ -249,6 +249,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A JavaScript expression, in the start-up script Swagger UI loads from its own URL (no inline
+    # script): Swagger UI's own dark theme, which only its standalone layout switches on, follows
+    # the system's colour scheme.
+    "SWAGGER_UI_SETTINGS": """(() => {
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const follow = () => document.documentElement.classList.toggle("dark-mode", dark.matches);
+  follow();
+  dark.addEventListener("change", follow);
+  return {deepLinking: true};
+})()""",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
