@@ -47,6 +47,10 @@ def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, que
         modeladmin.message_user(request, f"Too late for: {', '.join(refused)}.", messages.WARNING)
 
 
+REFRESH_SECONDS = 2
+"""While a step of the saga runs or is due within seconds (after a Retry, say), its page reloads this often."""
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "customer", "status", "cancel_reason", "stalled_reason", "total", "currency", "created_at"]
@@ -73,8 +77,10 @@ class OrderAdmin(ReadOnlyAdmin):
         """The saga above the fields: its summary and picture; its table (in time order) below them."""
         events = selectors.order_timeline(order.id, across_services=True)
         now = timezone.now()
+        health = saga_health(events)
         return {
-            "summary": saga_summary.summarize(order, saga_health(events), now=now),
+            "summary": saga_summary.summarize(order, health, now=now),
+            "refresh_seconds": REFRESH_SECONDS if health.settling(now) else None,
             "chart": saga_chart(events, compensating=saga_summary.COMPENSATING, now=now),
             "timeline": in_time_order(events),
             "saga_start": min((event.time for event in events), default=None),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +25,8 @@ from eventbus.store.history import timeline as local_timeline
 from eventbus.transport.peers import fetch_timeline, parse_peers
 
 log = logging.getLogger(__name__)
+
+SETTLING_WITHIN = timedelta(seconds=10)
 
 
 def timeline(correlation_id: str, *, across_services: bool = True) -> list[TimelineEvent]:
@@ -164,6 +166,12 @@ class SagaHealth:
     started_at: datetime | None
     ended_at: datetime | None
     """When its last finished attempt ended."""
+    next_due: datetime | None = None
+    """The soonest a delivery not finished runs: a running one's start, a pending one's due time."""
+
+    def settling(self, now: datetime, *, within: timedelta = SETTLING_WITHIN) -> bool:
+        """Whether a step is running or due within ``within``: the saga is about to change."""
+        return self.next_due is not None and self.next_due - now <= within
 
     @property
     def took_ms(self) -> float | None:
@@ -205,7 +213,15 @@ def saga_health(events: list[TimelineEvent]) -> SagaHealth:
         open=sum(d.state in ("pending", "running") for _, d in deliveries),
         started_at=min((event.time for event in events), default=None),
         ended_at=max(ends, default=None),
+        next_due=min((_due(d) for _, d in deliveries if d.state in ("pending", "running")), default=None),
     )
+
+
+def _due(delivery: DeliveryStep) -> datetime:
+    """A running delivery is due already (its start, or the saga's past); a pending one at its due time."""
+    if delivery.state == "running" or delivery.available_at is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return delivery.available_at
 
 
 def in_time_order(events: list[TimelineEvent]) -> list[TimelineEvent]:
