@@ -37,17 +37,24 @@ from eventbus.store.delivering import (
     start_handling,
 )
 from eventbus.store.operating import (
+    DEAD_LETTERS_GROUPED,
+    DeadLetterGroup,
+    DeadLetterGroups,
     Operator,
     audit,
     audit_more,
     backfill,
+    dead_letter_group,
+    dead_letter_groups,
     dead_letters,
     discard,
     hand_over,
     pause,
+    reactions,
     replay,
     resume,
     retry,
+    steps_of,
 )
 from eventbus.store.subscriptions import subscribed_queues
 from eventbus.store.waiting import (
@@ -63,10 +70,13 @@ from eventbus.store.waiting import (
 
 __all__ = [
     "BLOCKING_STATES",
+    "DEAD_LETTERS_GROUPED",
     "OPEN_STATES",
     "Attempt",
     "Backlog",
     "Claim",
+    "DeadLetterGroup",
+    "DeadLetterGroups",
     "Operator",
     "Relayed",
     "State",
@@ -76,6 +86,8 @@ __all__ = [
     "backlog",
     "claim",
     "claimed",
+    "dead_letter_group",
+    "dead_letter_groups",
     "dead_letters",
     "discard",
     "due_deliveries",
@@ -87,6 +99,7 @@ __all__ = [
     "new_delivery",
     "pause",
     "queues_with_due_work",
+    "reactions",
     "record_durations",
     "relay",
     "release_expired_leases",
@@ -94,5 +107,6 @@ __all__ = [
     "resume",
     "retry",
     "start_handling",
+    "steps_of",
     "subscribed_queues",
 ]
