@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 
 from eventbus.operations.flow import EventFlow, Reaction
 
-LANE_WIDTH = 250
-LANE_GAP = 14
-NODE_MARGIN = 10
+LANE_WIDTH = 236
+LANE_GAP = 12
+NODE_MARGIN = 9
 HEADER_HEIGHT = 46
-ROW_GAP = 30
-NODE_GAP = 10
-EVENT_HEIGHT = 28
-HANDLER_HEIGHT = 58
+ROW_GAP = 26
+NODE_GAP = 7
+EVENT_HEIGHT = 26
+HANDLER_HEIGHT = 42  # a name and the window's figures
+OPEN_HEIGHT = 16  # one more line when something waits
 PADDING = 8
+# The chart shrinks to fit the page down to this scale; below it, it scrolls sideways.
+SMALLEST_SCALE = 0.8
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Node:
 
     def line_y(self, line: int) -> float:
         """The baseline of the box's ``line``-th line of text (0 is the name)."""
-        return self.y + 18 + 16 * line
+        return self.y + 17 + 15 * line
 
     @property
     def line0_y(self) -> float:
@@ -97,6 +100,10 @@ class Chart:
     height: float
 
     @property
+    def min_width(self) -> float:
+        return self.width * SMALLEST_SCALE
+
+    @property
     def lane_top(self) -> float:
         return PADDING
 
@@ -120,7 +127,7 @@ def _graph(flows: list[EventFlow]) -> tuple[dict[str, Node], list[Edge]]:
     nodes: dict[str, Node] = {}
     for flow in flows:
         nodes[_event_id(flow.event_type)] = Node(
-            _event_id(flow.event_type), "event", f"{_short(flow.event_type)} v{flow.version}", flow.publisher, -1, flow
+            _event_id(flow.event_type), "event", _event_label(flow), flow.publisher, -1, flow
         )
     edges = []
     for flow in flows:
@@ -179,7 +186,7 @@ def _place(lanes: list[Lane], nodes: dict[str, Node]) -> float:
         for lane in lanes:
             stacked = 0.0
             for node in (found for found in lane.nodes if found.depth == depth):
-                node.height = EVENT_HEIGHT if node.kind == "event" else HANDLER_HEIGHT
+                node.height = _height(node)
                 node.x, node.y = lane.x + NODE_MARGIN, y + stacked
                 stacked += node.height + NODE_GAP
             tallest = max(tallest, stacked)
@@ -187,24 +194,33 @@ def _place(lanes: list[Lane], nodes: dict[str, Node]) -> float:
     return y
 
 
+def _height(node: Node) -> float:
+    if node.kind == "event":
+        return EVENT_HEIGHT
+    counts = node.reaction.counts if node.reaction else None
+    waits = counts is not None and (counts.retrying or counts.dead or counts.backlog)
+    return HANDLER_HEIGHT + (OPEN_HEIGHT if waits else 0)
+
+
 def _path(source: Node, target: Node) -> str:
-    """Down into the target's top when it lies below; otherwise out of one side and into the other."""
-    if target.y >= source.y + source.height:
-        x1, y1, x2, y2 = source.center_x, source.y + source.height, target.center_x, target.y
-        bend = max((y2 - y1) / 2, 12)
-        return f"M{x1:.0f},{y1:.0f} C{x1:.0f},{y1 + bend:.0f} {x2:.0f},{y2 - bend:.0f} {x2:.0f},{y2:.0f}"
+    """Within a lane, a loop through the lane's left margin (a straight line would run behind the
+    boxes between); to another lane, from the side facing it into the target's facing side."""
     y1, y2 = source.y + source.height / 2, target.y + target.height / 2
+    if target.x == source.x:
+        x = source.x
+        bend = min(10 + abs(y2 - y1) * 0.05, NODE_MARGIN + LANE_GAP / 2 + 10)
+        return f"M{x:.0f},{y1:.0f} C{x - bend:.0f},{y1:.0f} {x - bend:.0f},{y2:.0f} {x:.0f},{y2:.0f}"
     if target.x > source.x:
         x1, x2 = source.x + source.width, target.x
-        bend = (x2 - x1) / 2
-        return f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
-    if target.x < source.x:
+    else:
         x1, x2 = source.x, target.x + target.width
-        bend = (x1 - x2) / 2
-        return f"M{x1:.0f},{y1:.0f} C{x1 - bend:.0f},{y1:.0f} {x2 + bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
-    # The same lane, back up or beside: a loop out into the lane's left margin.
-    x = source.x
-    return f"M{x:.0f},{y1:.0f} C{x - 22:.0f},{y1:.0f} {x - 22:.0f},{y2:.0f} {x:.0f},{y2:.0f}"
+    bend = (x2 - x1) / 2
+    return f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+
+
+def _event_label(flow: EventFlow) -> str:
+    """Its name, and its version once there is more than one."""
+    return _short(flow.event_type) + (f" v{flow.version}" if flow.version > 1 else "")
 
 
 def _event_id(event_type: str) -> str:
