@@ -6,6 +6,7 @@ every ``REFRESH_SECONDS`` unless ``?refresh=off``. Every count links to the deli
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -132,11 +133,11 @@ def _tone(counts: EdgeCounts) -> str:
     return "retrying" if counts.retrying else ""
 
 
-def _deliveries(query: dict[str, object]) -> str:
+def _deliveries(query: Mapping[str, object]) -> str:
     return f"{reverse('admin:eventbus_delivery_changelist')}?{urlencode(query)}"
 
 
-def _dead_letters(query: dict[str, object]) -> str:
+def _dead_letters(query: Mapping[str, object]) -> str:
     return f"{reverse('admin:eventbus_deadletter_changelist')}?{urlencode(query)}"
 
 

@@ -10,6 +10,7 @@ than two durations per edge leave the database.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,31 +57,26 @@ def edge_counts(*, since: datetime, now: datetime) -> dict[Edge, EdgeCounts]:
     """(subscriber, event type) → its counts; an edge with nothing to count is absent."""
     found: dict[Edge, dict[str, Any]] = {}
     finished = _finished(since)
-    for row in finished.values("subscriber", "event__type").annotate(
+    for done in finished.values("subscriber", "event__type").annotate(
         handled=Count("id"), recovered=Count("id", filter=Q(attempts__gt=1)), timed=Count("duration_ms")
     ):
-        found[_edge(row)] = {"handled": row["handled"], "recovered": row["recovered"]}
-        if row["timed"]:
-            found[_edge(row)]["p95_ms"] = None if _on_postgresql() else _percentile(finished, _edge(row), row["timed"])
+        edge = _edge(done)
+        found[edge] = {"handled": done["handled"], "recovered": done["recovered"]}
+        if done["timed"] and not _on_postgresql():
+            found[edge]["p95_ms"] = _percentile(finished, edge, done["timed"])
     if _on_postgresql():
-        for row in (
-            finished.filter(duration_ms__isnull=False)
-            .values("subscriber", "event__type")
-            .annotate(p95=PercentileCont("duration_ms", fraction=PERCENTILE))
-        ):
-            found[_edge(row)]["p95_ms"] = row["p95"]
-    for row in (
-        _open()
-        .values("subscriber", "event__type")
-        .annotate(
-            retrying=Count("id", filter=Q(state=State.PENDING, attempts__gt=0)),
-            dead=Count("id", filter=Q(state=State.DEAD)),
-            backlog=Count("id", filter=Q(state=State.PENDING)),
-            oldest_due=Min("available_at", filter=Q(state=State.PENDING, available_at__lte=now)),
-        )
+        timed = finished.filter(duration_ms__isnull=False).values("subscriber", "event__type")
+        for percentile in timed.annotate(p95=PercentileCont("duration_ms", fraction=PERCENTILE)):
+            found[_edge(percentile)]["p95_ms"] = percentile["p95"]
+    open_now = _open().values("subscriber", "event__type")
+    for waiting in open_now.annotate(
+        retrying=Count("id", filter=Q(state=State.PENDING, attempts__gt=0)),
+        dead=Count("id", filter=Q(state=State.DEAD)),
+        backlog=Count("id", filter=Q(state=State.PENDING)),
+        oldest_due=Min("available_at", filter=Q(state=State.PENDING, available_at__lte=now)),
     ):
-        found.setdefault(_edge(row), {}).update(
-            {name: row[name] for name in ("retrying", "dead", "backlog", "oldest_due")}
+        found.setdefault(_edge(waiting), {}).update(
+            {name: waiting[name] for name in ("retrying", "dead", "backlog", "oldest_due")}
         )
     return {edge: EdgeCounts(**numbers) for edge, numbers in found.items()}
 
@@ -124,18 +120,19 @@ def _percentile(finished: QuerySet[Delivery], edge: Edge, timed: int) -> float |
     position = PERCENTILE * (timed - 1)
     rank = math.floor(position)
     subscriber, event_type = edge
-    durations = list(
-        finished.filter(subscriber=subscriber, event__type=event_type, duration_ms__isnull=False)
+    durations = [
+        float(duration or 0)  # never None: filtered out
+        for duration in finished.filter(subscriber=subscriber, event__type=event_type, duration_ms__isnull=False)
         .order_by("duration_ms")
         .values_list("duration_ms", flat=True)[rank : rank + 2]
-    )
+    ]
     if len(durations) < 2:  # the last of them, or (purged in between) none
         return durations[0] if durations else None
     low, high = durations
     return low + (position - rank) * (high - low)
 
 
-def _edge(row: dict[str, Any]) -> Edge:
+def _edge(row: Mapping[str, Any]) -> Edge:
     return row["subscriber"], row["event__type"]
 
 
