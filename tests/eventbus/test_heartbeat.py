@@ -79,7 +79,7 @@ def test_a_failed_write_is_logged_and_the_next_beat_writes_again(monkeypatch, ca
 def test_status_says_plainly_when_no_worker_was_seen():
     assert (
         "no worker seen in the last minute: nothing relays the outbox or runs deliveries "
-        "(start one: celery -A config worker -B)"
+        "(start one: celery -A config worker)"
     ) in status()
 
 

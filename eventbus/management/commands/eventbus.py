@@ -119,7 +119,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 "no worker seen in the last minute: nothing relays the outbox or runs deliveries "
-                "(start one: celery -A config worker -B)"
+                "(start one: celery -A config worker)"
             )
         for worker in seen:
             ago = (now - worker.last_seen_at).total_seconds()
