@@ -118,3 +118,23 @@ def test_the_workers_seen_and_whether_a_lane_has_one(admin_client):
     assert "queue payments: 1 worker up" in payments[: payments.index("</g>")]
     orders = page[page.index('data-context="orders"') :]
     assert "no worker up" in orders[: orders.index("</g>")]
+
+
+def test_the_admin_index_shows_the_bus_health_card_linking_to_the_flow(admin_client, compensated_order):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    card = page[page.index('<div class="module" id="bus-health">') :]
+    card = card[: card.index("</p>")]
+    assert '<span class="value" data-figure="dead">1</span>' in card
+    assert '<span class="value" data-figure="workers">0</span>' in card
+    assert "no worker is running: events wait in the outbox" in card
+    assert f'href="{FLOW}"' in card
+    assert f'href="{reverse("admin:eventbus_deadletter_changelist")}"' in card
+
+
+def test_staff_who_may_not_see_deliveries_get_no_card(client):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("clerk", password="pw", is_staff=True))
+    page = client.get(reverse("admin:index"))
+    assert page.status_code == 200
+    assert 'id="bus-health"' not in page.content.decode()
