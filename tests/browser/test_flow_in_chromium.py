@@ -9,11 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from eventbus import publish
+from eventbus.models import Delivery
 from eventbus.store import workers
+from eventbus.testing import relay
 from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.busapp.events import Fanout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,12 +37,19 @@ def test_an_operator_sees_the_bus_at_a_glance_and_opens_what_a_count_counts(live
     now = timezone.now()
     shop = workers.Beat("celery@shop-1", 4242, ("eventbus", "orders", "payments"), now - timedelta(hours=2), 318)
     workers.beat(shop, now=now)
+    with transaction.atomic():
+        publish(Fanout(n=1), key="k")
+    relay()
+    Delivery.objects.filter(subscriber="busapp.fail_until_fixed").update(
+        attempts=2, available_at=now - timedelta(seconds=40), last_error="provider down"
+    )
     log_in(page, live_server.url)
 
     page.goto(f"{live_server.url}/admin/")
     card = page.locator("#bus-health")
     expect(card).to_be_visible()
     expect(card.locator('[data-figure="dead"]')).to_have_text("1")
+    expect(card.locator('[data-figure="retrying"]')).to_have_text("1")
     expect(card.locator('[data-figure="workers"]')).to_have_text("1")
     screenshots(page, "admin-index-health")
 
@@ -56,6 +68,14 @@ def test_an_operator_sees_the_bus_at_a_glance_and_opens_what_a_count_counts(live
     expect(box).to_have_class("node handler dead")
     screenshots(page, "flow")
 
+    retrying = page.locator('#flow-chart g.handler[data-subscriber="busapp.fail_until_fixed"]')
+    expect(retrying).to_have_class("node handler retrying")
+    expect(retrying.locator('a[data-figure="oldest"]')).to_contain_text("s")
+
+    retrying.locator('a[data-figure="retrying"]').click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list")).to_contain_text("busapp.fail_until_fixed")
+    page.go_back()
     box.locator('a[data-figure="dead"]').click()
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(page.locator("#result_list")).to_contain_text("busapp.audit_cancellation")
