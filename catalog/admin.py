@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from common.iso_codes import validate_currency
 
 from . import services
 from .models import Product
 
 
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "price", "currency", "tax_rate", "listed"]
+
+    def clean_currency(self) -> str:
+        """ISO 4217, checked against the list: the model's own check is only the shape."""
+        currency: str = self.cleaned_data["currency"]
+        validate_currency(currency)
+        return currency
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["sku", "name", "price", "currency", "tax_rate", "listed", "revision", "updated_at"]
     list_filter = ["listed", "currency"]
     search_fields = ["sku", "name"]

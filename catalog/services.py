@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from common.iso_codes import validate_currency
 from eventbus import Event, publish
 
 from . import events
@@ -13,7 +14,12 @@ PRICE_FIELDS = ("price", "currency", "tax_rate")
 
 
 def product_save(product: Product) -> list[Event]:
-    """Save ``product`` (new or changed) and publish its news; returns the events published."""
+    """Save ``product`` (new or changed) and publish its news; returns the events published.
+
+    A currency not in ISO 4217 is refused (Django's ValidationError) before anything is saved:
+    buyers' price lists would carry it.
+    """
+    validate_currency(product.currency)
     with transaction.atomic():
         before = Product.objects.select_for_update().filter(pk=product.pk).first() if product.pk else None
         product.revision = (before.revision if before else 0) + 1

@@ -249,12 +249,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A JavaScript expression, in the start-up script Swagger UI loads from its own URL (no inline
+    # script): Swagger UI's own dark theme, which only its standalone layout switches on, follows
+    # the system's colour scheme.
+    "SWAGGER_UI_SETTINGS": """(() => {
+  const dark = window.matchMedia("(prefers-color-scheme: dark)");
+  const follow = () => document.documentElement.classList.toggle("dark-mode", dark.matches);
+  follow();
+  dark.addEventListener("change", follow);
+  return {deepLinking: true};
+})()""",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "ShipmentStatusEnum": "shipping.models.Shipment.Status",
     },
+    # The token scheme first in Swagger UI's Authorize dialog; a 201 links to the order it created.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.token_auth_first",
+        "common.schema.link_created_to_detail",
+    ],
 }
 
 # Logs: JSON lines in production, readable lines in development; inside a handler every line also

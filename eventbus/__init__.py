@@ -6,7 +6,9 @@ The public API, the only part of the bus a context imports:
   ``eventbus.kernel``, which is what an ``events`` module uses;
 - to react (``handlers.py``): ``subscribe``, ``Backoff``, ``current_envelope``, and what a handler
   may raise: ``PermanentError``, ``RetryAfter``;
-- in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``;
+- in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``,
+  ``in_time_order`` (its table's order), ``saga_health`` (its dead letters, retries and total time: a
+  ``SagaHealth``) and ``saga_chart`` (its picture's geometry);
 - for an operator's action a context carries out (an operator's cancellation): ``audit`` and
   ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
@@ -22,7 +24,8 @@ from eventbus.topology import subscribe
 if TYPE_CHECKING:
     from eventbus.engine.publishing import publish
     from eventbus.operations.actions import record as audit
-    from eventbus.operations.story import timeline
+    from eventbus.operations.saga_chart import saga_chart
+    from eventbus.operations.story import SagaHealth, in_time_order, saga_health, timeline
     from eventbus.store.history import Progress, TimelineEvent
     from eventbus.store.operating import Operator
 
@@ -34,10 +37,14 @@ __all__ = [
     "PermanentError",
     "Progress",
     "RetryAfter",
+    "SagaHealth",
     "TimelineEvent",
     "audit",
     "current_envelope",
+    "in_time_order",
     "publish",
+    "saga_chart",
+    "saga_health",
     "subscribe",
     "timeline",
     "upcaster",
@@ -57,10 +64,14 @@ def __getattr__(name: str) -> Any:
         from eventbus.store.operating import Operator
 
         return Operator
-    if name == "timeline":
-        from eventbus.operations.story import timeline
+    if name in ("timeline", "saga_health", "in_time_order", "SagaHealth"):
+        from eventbus.operations import story
 
-        return timeline
+        return getattr(story, name)
+    if name == "saga_chart":
+        from eventbus.operations.saga_chart import saga_chart
+
+        return saga_chart
     if name in ("TimelineEvent", "Progress"):
         from eventbus.store import history
 

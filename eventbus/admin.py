@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from eventbus import operations
+from eventbus import admin_groups, operations
 from eventbus.admin_actions import (
     DISCARD,
+    PAUSE,
+    REPLAY,
+    RESUME,
     RETRY,
+    BusAction,
     confirmed,
+    delivery_buttons,
     discard_deliveries,
+    pause_button,
     pause_subscriptions,
     replay_deliveries,
     resume_subscriptions,
     retry_deliveries,
+    safe_next,
 )
 from eventbus.kernel import sensitive
 from eventbus.models import DeadLetter, Delivery, InboxRejection, OperatorAction, OutboxEvent, Subscription
@@ -31,7 +41,8 @@ from eventbus.models import DeadLetter, Delivery, InboxRejection, OperatorAction
 class BusRowsAdmin(admin.ModelAdmin):
     """The bus's rows: never added or deleted by hand, every field read-only.
 
-    They change only through the page's actions, which need the change permission.
+    They change only through the page's actions, which need the change permission: a row's page
+    shows the buttons of those actions and no Save, Delete or Save and continue.
     """
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -39,6 +50,11 @@ class BusRowsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Asked without a row, the actions' permission; of a row, no: its page is a view (no Save), with
+        the actions as buttons."""
+        return obj is None and super().has_change_permission(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
@@ -89,6 +105,66 @@ class SubscriptionAdmin(BusRowsAdmin):
     list_filter = ["queue", "event_type"]
     search_fields = ["id", "event_type"]
     actions = [pause_subscriptions, resume_subscriptions]
+    change_form_template = "admin/eventbus/row_change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        buttons = [
+            path(
+                f"<str:subscriber>/{verb}/",
+                self.admin_site.admin_view(require_POST(self.button_view)),
+                {"verb": verb},
+                name=f"eventbus_subscription_{verb}",
+            )
+            for verb in ("pause", "resume")
+        ]
+        return [*buttons, *super().get_urls()]
+
+    def button_view(self, request: HttpRequest, subscriber: str, verb: str) -> HttpResponse:
+        """Pause or resume one subscriber (buttons on its page and its deliveries'), once confirmed."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        back = safe_next(request) or reverse("admin:eventbus_subscription_change", args=[quote(subscriber)])
+        action, run = (PAUSE, operations.pause) if verb == "pause" else (RESUME, operations.resume)
+
+        def act(by: operations.Operator) -> None:
+            if run(subscriber, by=by):
+                self.message_user(request, f"{subscriber}: {verb}d.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{subscriber}: nothing changed.", messages.WARNING)
+
+        rows = Subscription.objects.filter(id=subscriber)
+        return confirmed(request, action, rows, resubmit={"next": [back]}, back=back, act=act) or (
+            HttpResponseRedirect(back)
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        subscription = self.get_object(request, object_id)
+        if subscription is not None and self.has_change_permission(request):
+            here = request.get_full_path()
+            extra_context = {**(extra_context or {}), "bus_buttons": [pause_button(subscription, here)]}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@dataclass(frozen=True)
+class DeliveryVerb:
+    """A button's action on one delivery: what it runs, and what it says after."""
+
+    action: BusAction
+    run: Callable[..., int]
+    done: str
+    nothing: str
+    explained: bool = False
+
+
+DELIVERY_VERBS = {
+    "retry": DeliveryVerb(
+        RETRY, operations.retry, "queued again, with fresh attempts", "is neither dead nor discarded"
+    ),
+    "discard": DeliveryVerb(DISCARD, operations.discard, "discarded", "is not dead", explained=True),
+    "replay": DeliveryVerb(REPLAY, operations.replay, "queued to run again", "is not finished"),
+}
 
 
 @admin.register(Delivery)
@@ -108,6 +184,7 @@ class DeliveryAdmin(BusRowsAdmin):
     search_fields = ["=key", "=event__event_id"]
     list_select_related = ["event"]
     actions = [retry_deliveries, discard_deliveries, replay_deliveries]
+    change_form_template = "admin/eventbus/row_change_form.html"
 
     def get_urls(self) -> list[URLPattern]:
         buttons = [
@@ -117,33 +194,47 @@ class DeliveryAdmin(BusRowsAdmin):
                 {"verb": verb},
                 name=f"eventbus_delivery_{verb}",
             )
-            for verb in ("retry", "discard")
+            for verb in DELIVERY_VERBS
         ]
         return [*buttons, *super().get_urls()]
 
     def button_view(self, request: HttpRequest, delivery_id: int, verb: str) -> HttpResponse:
-        """Retry or discard one dead delivery (buttons on a saga's timeline), once confirmed; then back there."""
+        """Retry, discard or run again one delivery (buttons on a saga's timeline and on the delivery's page),
+        once confirmed; then back to the page it came from (``next``), or to the delivery's."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            back = reverse("admin:eventbus_delivery_change", args=[delivery_id])
+        own_page = reverse("admin:eventbus_delivery_change", args=[delivery_id])
+        back = safe_next(request) or own_page
         deliveries = Delivery.objects.filter(id=delivery_id)
-        action, run = (RETRY, operations.retry) if verb == "retry" else (DISCARD, operations.discard)
+        chosen = DELIVERY_VERBS[verb]
 
         def act(by: operations.Operator) -> None:
-            done = run(deliveries, by=by)
-            message = (
-                f"Delivery {delivery_id}: {action.verb.lower()} done."
-                if done
-                else f"Delivery {delivery_id} is not dead."
-            )
-            self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
+            done = chosen.run(deliveries, by=by)
+            if done:
+                told = f"Delivery {delivery_id}: {chosen.action.verb.lower()} done ({chosen.done})."
+            else:
+                told = f"Delivery {delivery_id} {chosen.nothing}: nothing changed."
+            self.message_user(request, told, messages.SUCCESS if done else messages.WARNING)
 
-        asked = confirmed(request, action, deliveries, resubmit={"next": [back]}, back=back, act=act)
+        asked = confirmed(
+            request,
+            chosen.action,
+            deliveries,
+            resubmit={"next": [back]},
+            back=back,
+            act=act,
+            explain=(lambda: operations.left_behind(deliveries)) if chosen.explained else None,
+            saga_page=back if back != own_page else "",
+        )
         return asked or HttpResponseRedirect(back)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        delivery = self.get_object(request, object_id)
+        if delivery is not None and self.has_change_permission(request):
+            extra_context = {**(extra_context or {}), "bus_buttons": delivery_buttons(delivery)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="event type", ordering="event__type")
     def event_type(self, delivery: Delivery) -> str:
@@ -154,13 +245,14 @@ class DeliveryAdmin(BusRowsAdmin):
 class DeadLetterAdmin(DeliveryAdmin):
     list_display = ["id", "subscriber", "event_type", "key", "attempts", "finished_at", "last_error"]
     list_filter = ["subscriber", "event__type"]
+    change_list_template = "admin/eventbus/dead_letter_change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         return super().get_queryset(request).filter(state=Delivery.State.DEAD)
 
     def get_urls(self) -> list[URLPattern]:
-        # The retry and discard buttons live on the deliveries page alone.
-        return admin.ModelAdmin.get_urls(self)
+        # The delivery buttons live on the deliveries' URLs; the groups are the dead letters' own.
+        return [*admin_groups.urls(self), *admin.ModelAdmin.get_urls(self)]
 
 
 @admin.register(OperatorAction)

@@ -1,8 +1,9 @@
 """The bus's admin actions: each asks for confirmation and a reason (kept in the audit trail) first.
 
-Retry, discard and replay on deliveries and dead letters, pause and resume on subscribers, and
-the retry and discard buttons on a saga's timeline all go through ``confirmed``: the first POST
-shows what the action will do, to which rows, and asks why; the second (with ``confirm``) acts.
+Retry, discard and replay on deliveries and dead letters, pause and resume on subscribers, the
+buttons on a saga's timeline and on a delivery's page, and the dead-letter groups' actions all go
+through ``confirmed``: the first POST shows what the action will do, to which rows (for a discard,
+what it leaves behind), and asks why; the second (with ``confirm``) acts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from eventbus import operations
 from eventbus.models import Delivery, Subscription
@@ -44,6 +47,7 @@ class BusAction:
     consequence: str
     warning: str = ""
     reason_required: bool = False
+    destructive: bool = False
 
 
 RETRY = BusAction(
@@ -53,9 +57,10 @@ DISCARD = BusAction(
     "Discard",
     "Discard (give up)",
     "Each dead delivery is given up for good; later events of an ordered key stop waiting for it.",
-    warning="The handler will never run for these events: a saga waiting on one stays where it is (an order "
-    "paid but never shipped, a refund never made) until someone acts on it. Check each order after.",
+    warning="The handler will never run for these events, and nothing will try it again: a saga waiting on "
+    "one stays where it is until an operator acts on it.",
     reason_required=True,
+    destructive=True,
 )
 REPLAY = BusAction(
     "Run again",
@@ -70,6 +75,48 @@ PAUSE = BusAction(
 RESUME = BusAction("Resume", "Resume", "The subscribers' waiting deliveries are handed out again.")
 
 
+@dataclass(frozen=True)
+class Button:
+    """An action's button on a row's page: it posts to ``url`` (which confirms first), then comes back to ``back``."""
+
+    label: str
+    url: str
+    back: str
+    css: str
+
+
+def delivery_buttons(delivery: Delivery) -> list[Button]:
+    """The actions open to a delivery in its state, and its subscriber's pause or resume; back to the
+    delivery's own page (a dead letter's page no longer lists it once retried or discarded)."""
+    back = reverse("admin:eventbus_delivery_change", args=[delivery.id])
+    verbs = {
+        Delivery.State.DEAD: [("retry", "Retry"), ("discard", "Discard…")],
+        Delivery.State.DISCARDED: [("retry", "Retry")],
+        Delivery.State.DONE: [("replay", "Run again")],
+    }.get(Delivery.State(delivery.state), [])
+    buttons = [
+        Button(label, reverse(f"admin:eventbus_delivery_{verb}", args=[delivery.id]), back, verb)
+        for verb, label in verbs
+    ]
+    subscription = Subscription.objects.filter(id=delivery.subscriber).first()
+    return buttons + ([pause_button(subscription, back, named=True)] if subscription else [])
+
+
+def pause_button(subscription: Subscription, back: str, *, named: bool = False) -> Button:
+    verb = "resume" if subscription.paused_at else "pause"
+    label = f"{verb.capitalize()} {subscription.id}" if named else verb.capitalize()
+    return Button(label, reverse(f"admin:eventbus_subscription_{verb}", args=[subscription.id]), back, verb)
+
+
+def safe_next(request: HttpRequest) -> str:
+    """The page an action came from (``next``), if it is on this site; else ""."""
+    asked = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        asked, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return asked if asked and allowed else ""
+
+
 def operator(request: HttpRequest, reason: str) -> operations.Operator:
     return operations.Operator(request.user.get_username(), via="admin", reason=reason)
 
@@ -82,8 +129,15 @@ def confirmed(
     resubmit: dict[str, list[str]],
     back: str,
     act: Callable[[operations.Operator], None],
+    explain: Callable[[], list[operations.LeftBehind]] | None = None,
+    saga_page: str = "",
+    about: str = "",
 ) -> HttpResponse | None:
-    """Ask first; once confirmed with a valid reason, ``act`` as the operator and answer None."""
+    """Ask first; once confirmed with a valid reason, ``act`` as the operator and answer None.
+
+    ``explain`` says what the action leaves behind (a discard's); ``saga_page`` is the saga's page the
+    action came from, linked as the way back; ``about`` says which rows, when a list of them is not enough.
+    """
     form = ReasonForm(request.POST if "confirm" in request.POST else None, required=action.reason_required)
     if form.is_valid():
         act(operator(request, form.cleaned_data["reason"]))
@@ -98,14 +152,21 @@ def confirmed(
         "form": form,
         "resubmit": [(name, value) for name, values in resubmit.items() for value in values],
         "back": back,
+        "left_behind": explain() if explain else [],
+        "saga_page": saga_page,
+        "about": about,
     }
     return TemplateResponse(request, "admin/eventbus/confirm_action.html", context)
 
 
 def _bulk(
-    name: str, action: BusAction, run: Callable[[QuerySet, operations.Operator], str]
+    name: str,
+    action: BusAction,
+    run: Callable[[QuerySet, operations.Operator], str],
+    explain: Callable[[QuerySet], list[operations.LeftBehind]] | None = None,
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]:
-    """The changelist action ``name``, which confirms first; ``run`` acts and says what it did."""
+    """The changelist action ``name``, which confirms first; ``run`` acts and says what it did, ``explain``
+    what it leaves behind."""
 
     @admin.action(description=action.description, permissions=["change"])
     def bulk(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -114,7 +175,15 @@ def _bulk(
 
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         resubmit = {"action": [name], helpers.ACTION_CHECKBOX_NAME: selected}
-        return confirmed(request, action, queryset, resubmit=resubmit, back=request.get_full_path(), act=act)
+        return confirmed(
+            request,
+            action,
+            queryset,
+            resubmit=resubmit,
+            back=request.get_full_path(),
+            act=act,
+            explain=(lambda: explain(queryset)) if explain else None,
+        )
 
     bulk.__name__ = name  # the admin knows an action by its function's name
     return bulk
@@ -143,7 +212,7 @@ def _resume_subscriptions(subscriptions: QuerySet[Subscription], by: operations.
 
 
 retry_deliveries = _bulk("retry_deliveries", RETRY, _retry_deliveries)
-discard_deliveries = _bulk("discard_deliveries", DISCARD, _discard_deliveries)
+discard_deliveries = _bulk("discard_deliveries", DISCARD, _discard_deliveries, operations.left_behind)
 replay_deliveries = _bulk("replay_deliveries", REPLAY, _replay_deliveries)
 pause_subscriptions = _bulk("pause_subscriptions", PAUSE, _pause_subscriptions)
 resume_subscriptions = _bulk("resume_subscriptions", RESUME, _resume_subscriptions)

@@ -139,6 +139,38 @@ class Delivery(models.Model):
         return f"{self.subscriber} ← {self.event_id} ({self.state})"
 
 
+class DeliveryAttempt(models.Model):
+    """One attempt of a delivery's handler: when, how long, and how it ended (its error, if any).
+
+    Written by the store with the outcome it records (``eventbus.store.delivering``): a success in
+    the handler's own transaction, a failure with the delivery's new state. The delivery keeps only
+    its latest error; here is every attempt's, so a recovered delivery shows its failures as past.
+    Deleted with its delivery (purge cascades to them).
+    """
+
+    class Outcome(models.TextChoices):
+        DONE = "done"  # the handler committed (its duration is recorded after its batch)
+        FAILED = "failed"  # it raised; the delivery waits for a retry
+        TIMEOUT = "timeout"  # it ran past its subscriber's time limit; retried
+        DEAD = "dead"  # it failed with no attempt left, or permanently: dead-lettered
+        LOST = "lost"  # its worker was lost (the lease expired during the attempt)
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_history")
+    number = models.PositiveIntegerField(help_text="Its delivery's attempt count (a retry starts at 1).")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "eventbus_delivery_attempt"
+        ordering = ["delivery", "started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}: {self.outcome}"
+
+
 class DeadLetter(Delivery):
     """Dead-lettered deliveries, as their own admin page."""
 

@@ -9,11 +9,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from common.admin import ReadOnlyAdmin
-from eventbus import Operator
+from eventbus import Operator, in_time_order, saga_chart, saga_health
 
-from . import selectors, services
+from . import saga_summary, selectors, services
 from .models import CatalogEntry, Order, OrderLine
 
 
@@ -46,6 +47,10 @@ def request_cancellation(modeladmin: admin.ModelAdmin, request: HttpRequest, que
         modeladmin.message_user(request, f"Too late for: {', '.join(refused)}.", messages.WARNING)
 
 
+REFRESH_SECONDS = 2
+"""While a step of the saga runs or is due within seconds (after a Retry, say), its page reloads this often."""
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "customer", "status", "cancel_reason", "stalled_reason", "total", "currency", "created_at"]
@@ -69,8 +74,16 @@ class OrderAdmin(ReadOnlyAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _saga_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
+        """The saga above the fields: its summary and picture; its table (in time order) below them."""
+        events = selectors.order_timeline(order.id, across_services=True)
+        now = timezone.now()
+        health = saga_health(events)
         return {
-            "timeline": selectors.order_timeline(order.id, across_services=True),
+            "summary": saga_summary.summarize(order, health, now=now),
+            "refresh_seconds": REFRESH_SECONDS if health.settling(now) else None,
+            "chart": saga_chart(events, compensating=saga_summary.COMPENSATING, now=now),
+            "timeline": in_time_order(events),
+            "saga_start": min((event.time for event in events), default=None),
             "return_to": request.get_full_path(),
             "links": {
                 "payment": _changelist("payments", "payment", f"order_id={order.id}"),

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnList
 
+from common import iso_codes
 from eventbus import Progress, TimelineEvent
 
 from . import events, services
@@ -50,12 +51,13 @@ class ShippingAddressSerializer(serializers.Serializer):
     line1 = serializers.CharField(max_length=200)
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Z]{2}\Z", help_text="ISO 3166-1 alpha-2, e.g. DE")
+    country = iso_codes.CountryField(help_text="ISO 3166-1 alpha-2, e.g. DE (GB for the United Kingdom)")
 
 
 class OrderPlacementSerializer(serializers.Serializer):
-    currency = serializers.RegexField(
-        r"^[A-Z]{3}\Z", required=False, help_text="ISO 4217, e.g. EUR: the products' currency, which it must match"
+    currency = iso_codes.CurrencyField(
+        required=False,
+        help_text="ISO 4217, e.g. EUR: the products' currency, which it must match; left out, the products'",
     )
     # DRF's ListSerializer takes max_length (3.14+); its stubs do not list it yet.
     lines = WantedLineSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
@@ -29,6 +30,7 @@ from common.throttling import ScopedRateThrottle
 from eventbus import Operator
 
 from . import idempotency, selectors, services
+from .api_examples import IDEMPOTENCY_KEY_EXAMPLE, PLACE_ORDER_EXAMPLES, PLACED_EXAMPLE
 from .models import Order
 from .serializers import CancelRequestSerializer, OrderDetailSerializer, OrderPlacementSerializer, OrderSerializer
 
@@ -86,7 +88,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         summary="Place an order",
+        description="Pick an example (one per saga path, its card token or country named), set the "
+        "`Idempotency-Key`, and execute: 201 with the order, `pending`, and its URL in `Location` (the "
+        "link below). Poll `GET /api/orders/{id}/` to watch its saga. Each new order needs a new key: "
+        "Swagger UI keeps the value between tries, and the same key answers again with the first "
+        "order (same body) or 422 (another body).",
         request=OrderPlacementSerializer,
+        examples=[*PLACE_ORDER_EXAMPLES, PLACED_EXAMPLE],
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -95,8 +103,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 required=True,
                 description="Chosen by the client, unique per order it means to place; kept 24 hours. "
                 "A retry with the same key and body gets the first answer. An RFC 8941 String, as "
-                'draft-ietf-httpapi-idempotency-key-header says (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`); '
-                "the same key unquoted is accepted and is the same key.",
+                "draft-ietf-httpapi-idempotency-key-header says: in double quotes, "
+                f'`{IDEMPOTENCY_KEY_EXAMPLE}`, printable ASCII, `\\"` and `\\\\` its only escapes; the '
+                "same key unquoted is accepted and is the same key. Change it (any character) for each "
+                "new order.",
+                examples=[
+                    OpenApiExample(
+                        "uuid",
+                        summary="A UUID, as an RFC 8941 String (quotes included)",
+                        value=IDEMPOTENCY_KEY_EXAMPLE,
+                    )
+                ],
             ),
             OpenApiParameter(
                 "Location",
@@ -104,7 +121,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 OpenApiParameter.HEADER,
                 required=True,
                 response=[201],
-                description="The new order's URL",
+                description="The new order's URL, `GET /api/orders/{id}/`",
             ),
         ],
         responses={

@@ -3,6 +3,8 @@ the schemas."""
 
 from eventbus.operations.actions import (
     backfill,
+    dead_letter_group,
+    dead_letter_groups,
     dead_letters,
     discard,
     hand_over,
@@ -15,14 +17,19 @@ from eventbus.operations.actions import (
     rotate_field_keys,
     status,
 )
+from eventbus.operations.left_behind import LeftBehind, left_behind
 from eventbus.store import Operator
 
 __all__ = [
+    "LeftBehind",
     "Operator",
     "backfill",
+    "dead_letter_group",
+    "dead_letter_groups",
     "dead_letters",
     "discard",
     "hand_over",
+    "left_behind",
     "pause",
     "purge",
     "record",

@@ -28,6 +28,16 @@ def dead_letters() -> QuerySet[Delivery]:
     return store.dead_letters()
 
 
+def dead_letter_groups(*, subscriber: str = "") -> store.DeadLetterGroups:
+    """Dead letters by subscriber and error fingerprint (``store.dead_letter_groups``: a bounded scan)."""
+    return store.dead_letter_groups(subscriber=subscriber)
+
+
+def dead_letter_group(subscriber: str, fingerprint: str, *, up_to: int) -> QuerySet[Delivery]:
+    """The dead letters of one group, as the operator saw it: those up to id ``up_to``, to retry or discard."""
+    return store.dead_letters().filter(id__in=store.dead_letter_group(subscriber, fingerprint, up_to=up_to))
+
+
 def retry(deliveries: QuerySet[Delivery], *, by: Operator) -> int:
     """Give dead (or discarded) deliveries a fresh set of attempts, due now."""
     return _audited("retry", store.retry, deliveries, by=by, wake=True)

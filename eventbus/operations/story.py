@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.utils.dateparse import parse_datetime
 
 from eventbus import conf
-from eventbus.store.history import DeliveryStep, TimelineEvent, in_causal_order
+from eventbus.operations.saga_chart import duration_label
+from eventbus.store.history import AttemptStep, DeliveryStep, TimelineEvent, in_causal_order, subscriber_facts
 from eventbus.store.history import timeline as local_timeline
 from eventbus.transport.peers import fetch_timeline, parse_peers
 
 log = logging.getLogger(__name__)
+
+SETTLING_WITHIN = timedelta(seconds=10)
 
 
 def timeline(correlation_id: str, *, across_services: bool = True) -> list[TimelineEvent]:
@@ -62,6 +66,15 @@ def as_json(events: list[TimelineEvent]) -> list[dict[str, Any]]:
                     **{name: getattr(step, name) for name in ("id", "subscriber", "state", "attempts", "last_error")},
                     "duration_ms": step.duration_ms,
                     "finished_at": _time(step.finished_at),
+                    "available_at": _time(step.available_at),
+                    "history": [
+                        {
+                            **{name: getattr(attempt, name) for name in ("number", "duration_ms", "outcome", "error")},
+                            "started_at": _time(attempt.started_at),
+                            "finished_at": _time(attempt.finished_at),
+                        }
+                        for attempt in step.history
+                    ],
                 }
                 for step in event.deliveries
             ],
@@ -91,10 +104,137 @@ def _event(raw: dict[str, Any], service: str) -> TimelineEvent:
                 duration_ms=step["duration_ms"],
                 finished_at=parse_datetime(step["finished_at"]) if step["finished_at"] else None,
                 service=service,
+                # A peer running older code sends neither: its deliveries show without their attempts.
+                available_at=parse_datetime(step["available_at"]) if step.get("available_at") else None,
+                history=tuple(_attempt(attempt) for attempt in step.get("history") or ()),
             )
             for step in raw["deliveries"]
         ),
     )
+
+
+def _attempt(raw: dict[str, Any]) -> AttemptStep:
+    return AttemptStep(
+        number=int(raw["number"]),
+        started_at=_parsed(raw["started_at"]),
+        finished_at=parse_datetime(raw["finished_at"]) if raw["finished_at"] else None,
+        duration_ms=raw["duration_ms"],
+        outcome=str(raw["outcome"]),
+        error=str(raw["error"]),
+    )
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """A delivery waiting for another attempt after a failed one."""
+
+    subscriber: str
+    event_type: str
+    next_attempt: int
+    max_attempts: int | None
+    due_at: datetime | None
+    error: str
+
+    def in_words(self, now: datetime) -> str:
+        """retrying: attempt 7 of 20, next in 4.0 s"""
+        of = f" of {self.max_attempts}" if self.max_attempts else ""
+        if self.due_at is None or self.due_at <= now:
+            when = "due now"
+        else:
+            when = f"next in {duration_label((self.due_at - now).total_seconds() * 1000)}"
+        return f"retrying: attempt {self.next_attempt}{of}, {when}"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    subscriber: str
+    event_type: str
+    delivery_id: int
+    attempts: int
+    error: str
+    service: str
+
+
+@dataclass(frozen=True)
+class SagaHealth:
+    """What is wrong with a saga now, and how long it took: a summary's facts, from its timeline."""
+
+    dead: tuple[DeadLetter, ...]
+    retrying: tuple[Retrying, ...]
+    open: int
+    """Deliveries not finished (pending or running), retrying ones included."""
+    started_at: datetime | None
+    ended_at: datetime | None
+    """When its last finished attempt ended."""
+    next_due: datetime | None = None
+    """The soonest a delivery not finished runs: a running one's start, a pending one's due time."""
+
+    def settling(self, now: datetime, *, within: timedelta = SETTLING_WITHIN) -> bool:
+        """Whether a step is running or due within ``within``: the saga is about to change."""
+        return self.next_due is not None and self.next_due - now <= within
+
+    @property
+    def took_ms(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds() * 1000
+
+    @property
+    def took(self) -> str:
+        """The saga's time so far in words (first event to its last finished attempt), "" before any."""
+        return "" if self.took_ms is None else duration_label(self.took_ms)
+
+
+def saga_health(events: list[TimelineEvent]) -> SagaHealth:
+    """Dead letters, retries in progress (with their subscription's attempts allowed) and total time."""
+    deliveries = [(event, delivery) for event in events for delivery in event.deliveries]
+    limits = subscriber_facts({delivery.subscriber for _, delivery in deliveries})
+    dead = tuple(
+        DeadLetter(d.subscriber, event.type, d.id, d.attempts, d.last_error, d.service)
+        for event, d in deliveries
+        if d.state == "dead"
+    )
+    retrying = tuple(
+        Retrying(
+            d.subscriber,
+            event.type,
+            d.attempts + 1,
+            limits[d.subscriber].max_attempts if d.subscriber in limits else None,
+            d.available_at,
+            d.last_error,
+        )
+        for event, d in deliveries
+        if d.state == "pending" and d.attempts > 0
+    )
+    ends = [end for _, d in deliveries if (end := d.ended_at) is not None]
+    return SagaHealth(
+        dead=dead,
+        retrying=retrying,
+        open=sum(d.state in ("pending", "running") for _, d in deliveries),
+        started_at=min((event.time for event in events), default=None),
+        ended_at=max(ends, default=None),
+        next_due=min((_due(d) for _, d in deliveries if d.state in ("pending", "running")), default=None),
+    )
+
+
+def _due(delivery: DeliveryStep) -> datetime:
+    """A running delivery is due already (its start, or the saga's past); a pending one at its due time."""
+    if delivery.state == "running" or delivery.available_at is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return delivery.available_at
+
+
+def in_time_order(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """Events in the order they were published (an effect always after its cause), each one's
+    deliveries in the order their first attempt started: a table read top down never goes back in time
+    between events (a delivery may end after the next event was published: that event is its effect)."""
+
+    def started(delivery: DeliveryStep) -> tuple[int, datetime | None, int]:
+        first = delivery.history[0].started_at if delivery.history else delivery.finished_at
+        return (first is None, first, delivery.id)
+
+    ordered = sorted(events, key=lambda event: (event.time, event.position))
+    return [dataclasses.replace(event, deliveries=tuple(sorted(event.deliveries, key=started))) for event in ordered]
 
 
 def _time(value: datetime | None) -> str | None:

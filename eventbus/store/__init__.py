@@ -38,17 +38,24 @@ from eventbus.store.delivering import (
     start_handling,
 )
 from eventbus.store.operating import (
+    DEAD_LETTERS_GROUPED,
+    DeadLetterGroup,
+    DeadLetterGroups,
     Operator,
     audit,
     audit_more,
     backfill,
+    dead_letter_group,
+    dead_letter_groups,
     dead_letters,
     discard,
     hand_over,
     pause,
+    reactions,
     replay,
     resume,
     retry,
+    steps_of,
 )
 from eventbus.store.subscriptions import subscribed_queues
 from eventbus.store.waiting import (
@@ -64,10 +71,13 @@ from eventbus.store.waiting import (
 
 __all__ = [
     "BLOCKING_STATES",
+    "DEAD_LETTERS_GROUPED",
     "OPEN_STATES",
     "Attempt",
     "Backlog",
     "Claim",
+    "DeadLetterGroup",
+    "DeadLetterGroups",
     "Operator",
     "Relayed",
     "State",
@@ -77,6 +87,8 @@ __all__ = [
     "backlog",
     "claim",
     "claimed",
+    "dead_letter_group",
+    "dead_letter_groups",
     "dead_letters",
     "discard",
     "due_deliveries",
@@ -88,6 +100,7 @@ __all__ = [
     "new_delivery",
     "pause",
     "queues_with_due_work",
+    "reactions",
     "record_durations",
     "relay",
     "release_expired_leases",
@@ -95,5 +108,6 @@ __all__ = [
     "resume",
     "retry",
     "start_handling",
+    "steps_of",
     "subscribed_queues",
 ]

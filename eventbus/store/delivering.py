@@ -13,7 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from eventbus import conf
-from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.kernel.errors import HandlerTimeout
+from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from eventbus.store import statements
 from eventbus.store.waiting import State, due_deliveries, due_events
 
@@ -199,20 +200,33 @@ def finish_sent(ids: list[int], token: UUID, *, at: datetime, duration_ms: float
     """
     if not ids:
         return set()
+    started_at = at - timedelta(milliseconds=duration_ms)
     with transaction.atomic(savepoint=False):
-        held = set(
+        held = dict(
             Delivery.objects.select_for_update()
             .filter(id__in=ids, claim_token=token, state=State.RUNNING)
-            .values_list("id", flat=True)
+            .values_list("id", "attempts")
         )
         Delivery.objects.filter(id__in=held).update(
             state=State.DONE, finished_at=at, duration_ms=duration_ms, lease_expires_at=None
         )
-    return held
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                delivery_id=id,
+                number=number,
+                started_at=started_at,
+                finished_at=at,
+                duration_ms=duration_ms,
+                outcome=DeliveryAttempt.Outcome.DONE,
+            )
+            for id, number in held.items()
+        )
+    return set(held)
 
 
 def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
-    """After a batch: when each finished delivery's handler ended and how long it ran."""
+    """After a batch: when each finished delivery's handler ended and how long it ran (on the delivery
+    and on its attempt, recorded as it started)."""
     if durations:
         statements.record_durations(durations)
 
@@ -226,7 +240,9 @@ def fail(
     retry_at: datetime | None,
     duration_ms: float | None,
 ) -> bool:
-    """A failed attempt: pending again at ``retry_at``, or dead when that is None."""
+    """A failed attempt: pending again at ``retry_at``, or dead when that is None; the attempt is
+    recorded with it, in one transaction (failed, timeout or dead, with its error)."""
+    now = timezone.now()
     fields: dict[str, object] = {
         "last_error": error,
         "last_traceback": trace,
@@ -234,10 +250,30 @@ def fail(
         "lease_expires_at": None,
     }
     if retry_at is None:
-        fields |= {"state": State.DEAD, "finished_at": timezone.now()}
+        fields |= {"state": State.DEAD, "finished_at": now}
     else:
         fields |= {"state": State.PENDING, "available_at": retry_at}
-    return bool(Delivery.objects.filter(id=delivery_id, claim_token=token, state=State.RUNNING).update(**fields))
+    with transaction.atomic(savepoint=False):
+        if not Delivery.objects.filter(id=delivery_id, claim_token=token, state=State.RUNNING).update(**fields):
+            return False
+        statements.record_attempt(
+            delivery_id,
+            started_at=now - timedelta(milliseconds=duration_ms or 0),
+            finished_at=now,
+            duration_ms=duration_ms,
+            outcome=failure_outcome(error, dead=retry_at is None),
+            error=error,
+        )
+    return True
+
+
+def failure_outcome(error: str, *, dead: bool) -> DeliveryAttempt.Outcome:
+    """How a failed attempt ended: dead-lettered, past its time limit, or failed."""
+    if dead:
+        return DeliveryAttempt.Outcome.DEAD
+    if error.startswith(f"{HandlerTimeout.__name__}:"):
+        return DeliveryAttempt.Outcome.TIMEOUT
+    return DeliveryAttempt.Outcome.FAILED
 
 
 def hand_back(ids: Iterable[int], token: UUID, *, now: datetime) -> int:
@@ -276,8 +312,14 @@ def release_expired_leases(limit: int = 1000, *, now: datetime | None = None) ->
 
 def _release_lost(delivery: Delivery, now: datetime, max_attempts: int) -> None:
     error = f"lease expired during attempt {delivery.attempts}: the worker was lost"
-    if delivery.attempts >= max_attempts:
-        fields = {"state": State.DEAD, "finished_at": now}
-    else:
-        fields = {"state": State.PENDING, "available_at": now}
+    dead = delivery.attempts >= max_attempts
+    fields = {"state": State.DEAD, "finished_at": now} if dead else {"state": State.PENDING, "available_at": now}
     Delivery.objects.filter(id=delivery.id).update(last_error=error, lease_expires_at=None, claim_token=None, **fields)
+    DeliveryAttempt.objects.create(
+        delivery_id=delivery.id,
+        number=delivery.attempts,
+        started_at=delivery.started_at or now,
+        finished_at=now,
+        outcome=DeliveryAttempt.Outcome.DEAD if dead else DeliveryAttempt.Outcome.LOST,
+        error=error,
+    )

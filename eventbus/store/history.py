@@ -6,14 +6,32 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
 from django.db import models
 
-from eventbus.models import Delivery, OutboxEvent
+from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 
 State = Delivery.State
+Outcome = DeliveryAttempt.Outcome
+
+
+@dataclass(frozen=True)
+class AttemptStep:
+    """One attempt of a delivery's handler (``DeliveryAttempt``)."""
+
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    outcome: str
+    error: str
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome != Outcome.DONE
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,26 @@ class DeliveryStep:
     finished_at: datetime | None
     service: str = ""
     """The service whose database holds it, when a split deployment's timeline joins several; "" here."""
+    available_at: datetime | None = None
+    """When it is (or was) due: a pending one's next attempt."""
+    history: tuple[AttemptStep, ...] = ()
+    """Its attempts, oldest first (none from a peer that does not keep them)."""
+
+    @property
+    def current_error(self) -> str:
+        """The error that stands now: none once the delivery is done (a recovered one's errors are its
+        past attempts'), nor for one that was discarded or replayed without failing since."""
+        return "" if self.state == State.DONE else self.last_error
+
+    @property
+    def past_failures(self) -> tuple[AttemptStep, ...]:
+        return tuple(attempt for attempt in self.history if attempt.failed)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When its latest attempt ended: its own time, not the batch's it was recorded with."""
+        ends = [attempt.finished_at for attempt in self.history if attempt.finished_at]
+        return ends[-1] if ends else self.finished_at
 
 
 class Progress(models.TextChoices):
@@ -82,16 +120,53 @@ def timeline(correlation_id: str) -> list[TimelineEvent]:
     branch of its own.
     """
     steps: dict[int, list[DeliveryStep]] = {}
-    deliveries = Delivery.objects.filter(event__correlation_id=correlation_id).order_by("event_id", "subscriber")
-    for event_id, *step in deliveries.values_list("event_id", *STEP_COLUMNS):
-        steps.setdefault(event_id, []).append(DeliveryStep(*step))
+    rows = (
+        Delivery.objects.filter(event__correlation_id=correlation_id)
+        .order_by("event_id", "subscriber", "id", "attempt_history__started_at", "attempt_history__id")
+        .values_list("event_id", *STEP_COLUMNS, *ATTEMPT_COLUMNS)
+    )
+    # One statement: each delivery's row repeated for each of its attempts (once, without attempts).
+    for _, group in groupby(rows, key=lambda row: row[1]):
+        found = list(group)
+        event_id, id, subscriber, state, attempts, last_error, duration_ms, finished_at, available_at = found[0][:9]
+        history = tuple(AttemptStep(*row[9:]) for row in found if row[9] is not None)
+        steps.setdefault(event_id, []).append(
+            DeliveryStep(
+                id,
+                subscriber,
+                state,
+                attempts,
+                last_error,
+                duration_ms,
+                finished_at,
+                available_at=available_at,
+                history=history,
+            )
+        )
     events = OutboxEvent.objects.filter(correlation_id=correlation_id).order_by("id").values_list(*EVENT_COLUMNS)
     return in_causal_order([_event(*row, deliveries=steps.get(row[0], [])) for row in events])
 
 
 # What a timeline reads, as tuples: no model instances, and not the payloads.
-STEP_COLUMNS = ("id", "subscriber", "state", "attempts", "last_error", "duration_ms", "finished_at")
+STEP_COLUMNS = ("id", "subscriber", "state", "attempts", "last_error", "duration_ms", "finished_at", "available_at")
+ATTEMPT_COLUMNS = tuple(
+    f"attempt_history__{name}" for name in ("number", "started_at", "finished_at", "duration_ms", "outcome", "error")
+)
 EVENT_COLUMNS = ("id", "event_id", "type", "version", "time", "deliver_at", "dispatched_at", "causation_id")
+
+
+@dataclass(frozen=True)
+class SubscriberFacts:
+    """What a picture of a saga needs of a subscription: its attempts allowed and the events it declares."""
+
+    max_attempts: int
+    publishes: tuple[str, ...]
+
+
+def subscriber_facts(subscribers: set[str]) -> dict[str, SubscriberFacts]:
+    """The subscriptions of ``subscribers`` known here (a peer's may not be)."""
+    rows = Subscription.objects.filter(id__in=subscribers).values_list("id", "max_attempts", "publishes")
+    return {id: SubscriberFacts(max_attempts, tuple(publishes or ())) for id, max_attempts, publishes in rows}
 
 
 def _event(position: int, event_id: UUID, *columns: Any, deliveries: list[DeliveryStep]) -> TimelineEvent:

@@ -3,20 +3,105 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 
+from eventbus.kernel.fingerprint import fingerprint
 from eventbus.models import Delivery, OperatorAction, OutboxEvent, Subscription
 from eventbus.store.delivering import new_delivery
 from eventbus.store.waiting import State
 
+DEAD_LETTERS_GROUPED = 10_000
+"""The grouping reads at most this many dead letters, oldest first: a fingerprint is computed in Python,
+so the scan is bounded; past it, the groups say how many they left out."""
+
 
 def dead_letters() -> QuerySet[Delivery]:
     return Delivery.objects.filter(state=State.DEAD).select_related("event").order_by("id")
+
+
+@dataclass
+class DeadLetterGroup:
+    """Dead letters of one subscriber that failed the same way (the same error fingerprint)."""
+
+    subscriber: str
+    fingerprint: str
+    sample_id: int
+    sample_error: str
+    ids: list[int] = field(default_factory=list)
+    oldest: datetime | None = None
+    newest: datetime | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def last_id(self) -> int:
+        """A group action acts on the group's dead letters up to this id: those the operator saw."""
+        return self.ids[-1]
+
+    def add(self, delivery_id: int, finished_at: datetime | None) -> None:
+        self.ids.append(delivery_id)
+        if finished_at is not None:
+            self.oldest = min(self.oldest or finished_at, finished_at)
+            self.newest = max(self.newest or finished_at, finished_at)
+
+
+@dataclass(frozen=True)
+class DeadLetterGroups:
+    groups: list[DeadLetterGroup]
+    grouped: int
+    total: int
+
+    @property
+    def left_out(self) -> int:
+        """Dead letters past the bounded scan: act on the groups shown, and the next ones appear."""
+        return self.total - self.grouped
+
+
+def dead_letter_groups(*, subscriber: str = "", limit: int = DEAD_LETTERS_GROUPED) -> DeadLetterGroups:
+    """Dead letters grouped by subscriber and error fingerprint, largest group first; at most ``limit``
+    read (oldest first), on any database: the fingerprint is computed here, not in SQL."""
+    letters = dead_letters().filter(subscriber=subscriber) if subscriber else dead_letters()
+    rows = letters.values_list("id", "subscriber", "finished_at", "last_error")[:limit]
+    groups: dict[tuple[str, str], DeadLetterGroup] = {}
+    for delivery_id, name, finished_at, error in rows:
+        key = (name, fingerprint(error))
+        if key not in groups:
+            groups[key] = DeadLetterGroup(name, key[1], delivery_id, error)
+        groups[key].add(delivery_id, finished_at)
+    ordered = sorted(groups.values(), key=lambda group: (-group.count, group.subscriber, group.fingerprint))
+    grouped = sum(group.count for group in ordered)
+    total = letters.count() if grouped == limit else grouped
+    return DeadLetterGroups(ordered, grouped, total)
+
+
+def dead_letter_group(subscriber: str, error_fingerprint: str, *, up_to: int) -> list[int]:
+    """The ids of ``subscriber``'s dead letters up to id ``up_to`` whose error has this fingerprint."""
+    rows = dead_letters().filter(subscriber=subscriber, id__lte=up_to).values_list("id", "last_error")
+    return [
+        delivery_id for delivery_id, error in rows[:DEAD_LETTERS_GROUPED] if fingerprint(error) == error_fingerprint
+    ]
+
+
+def steps_of(deliveries: QuerySet[Delivery], *, limit: int = DEAD_LETTERS_GROUPED) -> dict[tuple[str, str], list[str]]:
+    """The (subscriber, event type) pairs of ``deliveries`` and the correlation ids (sagas) of each."""
+    sagas: dict[tuple[str, str], dict[str, None]] = {}
+    rows = deliveries.order_by("id").values_list("subscriber", "event__type", "event__correlation_id")[:limit]
+    for subscriber, event_type, correlation_id in rows:
+        sagas.setdefault((subscriber, event_type), {})[correlation_id] = None
+    return {step: list(correlation_ids) for step, correlation_ids in sagas.items()}
+
+
+def reactions() -> list[tuple[str, str, list[str]]]:
+    """Each active subscriber as data: its id, the event type it handles, the event types it may publish."""
+    active = Subscription.objects.filter(retired_at__isnull=True).order_by("id")
+    return [(row.id, row.event_type, list(row.publishes or [])) for row in active]
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 
 from eventbus import conf
-from eventbus.models import Delivery, OutboxEvent, Subscription
+from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from eventbus.store.waiting import BLOCKING_STATES
 
 State = Delivery.State
 DELIVERY = Delivery._meta.db_table
 OUTBOX = OutboxEvent._meta.db_table
 SUBSCRIPTION = Subscription._meta.db_table
+ATTEMPT = DeliveryAttempt._meta.db_table
 BLOCKING = ", ".join(f"'{state}'" for state in BLOCKING_STATES)
 
 # waiting.due_deliveries, for the delivery ``d``: pending and due, and heading its key's queue when
@@ -103,16 +104,47 @@ FROM leased d JOIN {OUTBOX} o ON o.id = d.event_id
 ORDER BY d.available_at, d.id
 """
 
-# delivering.start_handling. Parameters: finished_at, id, token.
+# delivering.start_handling: the delivery done and its attempt recorded (its end and duration come
+# with the batch's durations). Parameters: finished_at, id, token, then the attempt's started_at.
 START_HANDLING = f"""
 UPDATE {DELIVERY} SET state = '{State.DONE}', finished_at = %s, lease_expires_at = NULL
 WHERE id = %s AND claim_token = %s AND state = '{State.RUNNING}'
+"""
+# On PostgreSQL both in one statement; its row count is the attempts recorded, one per delivery started.
+START_HANDLING_AND_RECORD = f"""
+WITH started AS (
+    UPDATE {DELIVERY} SET state = '{State.DONE}', finished_at = %s, lease_expires_at = NULL
+    WHERE id = %s AND claim_token = %s AND state = '{State.RUNNING}'
+    RETURNING id, attempts
+)
+INSERT INTO {ATTEMPT} (delivery_id, number, started_at, finished_at, duration_ms, outcome, error)
+SELECT id, attempts, %s, NULL, NULL, '{DeliveryAttempt.Outcome.DONE}', '' FROM started
+"""
+
+# delivering's attempts: one attempt of a delivery, numbered by its attempt count. Parameters:
+# started_at, finished_at, duration_ms, outcome, error, id.
+RECORD_ATTEMPT = f"""
+INSERT INTO {ATTEMPT} (delivery_id, number, started_at, finished_at, duration_ms, outcome, error)
+SELECT id, attempts, %s, %s, %s, %s, %s FROM {DELIVERY} WHERE id = %s
 """
 
 # delivering.record_durations; ``{rows}`` is one (id, duration_ms, finished_at) per delivery.
 RECORD_DURATIONS = f"""
 UPDATE {DELIVERY} SET duration_ms = v.column2, finished_at = v.column3
 FROM (VALUES {{rows}}) AS v WHERE {DELIVERY}.id = v.column1
+"""
+# The same for the deliveries' attempts still open (a success's, recorded as it started).
+RECORD_ATTEMPT_DURATIONS = f"""
+UPDATE {ATTEMPT} SET duration_ms = v.column2, finished_at = v.column3
+FROM (VALUES {{rows}}) AS v WHERE {ATTEMPT}.delivery_id = v.column1 AND {ATTEMPT}.finished_at IS NULL
+"""
+# On PostgreSQL both in one statement.
+RECORD_ALL_DURATIONS = f"""
+WITH v (id, duration_ms, finished_at) AS (VALUES {{rows}}), deliveries AS (
+    UPDATE {DELIVERY} d SET duration_ms = v.duration_ms, finished_at = v.finished_at FROM v WHERE d.id = v.id
+)
+UPDATE {ATTEMPT} a SET duration_ms = v.duration_ms, finished_at = v.finished_at
+FROM v WHERE a.delivery_id = v.id AND a.finished_at IS NULL
 """
 
 # delivering.claimed: each delivery still leased to the claim, with its event, every column of
@@ -184,14 +216,40 @@ def _claimed_sql(vendor: str, placeholders: int) -> str:
 
 
 def start_handling(delivery_id: int, token: UUID, *, at: datetime) -> bool:
-    return _execute(START_HANDLING, [_datetime(at), delivery_id, _uuid(token)]) > 0
+    """The delivery done, and its attempt recorded as started at ``at``: one statement on PostgreSQL."""
+    params = [_datetime(at), delivery_id, _uuid(token)]
+    if on_postgresql():
+        return _execute(START_HANDLING_AND_RECORD, [*params, params[0]]) > 0
+    if _execute(START_HANDLING, params) == 0:
+        return False
+    record_attempt(delivery_id, started_at=at, finished_at=None, duration_ms=None, outcome="done", error="")
+    return True
+
+
+def record_attempt(
+    delivery_id: int,
+    *,
+    started_at: datetime,
+    finished_at: datetime | None,
+    duration_ms: float | None,
+    outcome: str,
+    error: str,
+) -> None:
+    """One attempt of the delivery, numbered by its attempt count (inside the caller's transaction)."""
+    ended = _datetime(finished_at) if finished_at else None
+    _execute(RECORD_ATTEMPT, [_datetime(started_at), ended, duration_ms, outcome, error, delivery_id], prepare=False)
 
 
 def record_durations(durations: dict[int, tuple[datetime, float]]) -> None:
-    """Not prepared: its text changes with the number of rows."""
-    sql = RECORD_DURATIONS.format(rows=", ".join(["(%s, %s, %s)"] * len(durations)))
+    """The deliveries' and their open attempts' ends and durations: one statement on PostgreSQL, two
+    elsewhere. Not prepared: its text changes with the number of rows."""
+    rows = ", ".join(["(%s, %s, %s)"] * len(durations))
     params = [value for id, (at, ms) in durations.items() for value in (id, float(ms), _datetime(at))]
-    _execute(sql, params, prepare=False)
+    if on_postgresql():
+        _execute(RECORD_ALL_DURATIONS.format(rows=rows), params, prepare=False)
+        return
+    _execute(RECORD_DURATIONS.format(rows=rows), params, prepare=False)
+    _execute(RECORD_ATTEMPT_DURATIONS.format(rows=rows), params, prepare=False)
 
 
 def insert(row: Model) -> None:

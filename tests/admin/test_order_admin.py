@@ -16,6 +16,7 @@ from tests.saga.factories import place_order
 pytestmark = pytest.mark.django_db
 CONFIRMED = {"confirm": "yes", "reason": "the audit service is back"}
 State = Delivery.State
+RELOADS = '<meta http-equiv="refresh" content="2">'
 
 
 def order_page(client, order: Order):
@@ -66,10 +67,16 @@ def test_a_dead_letter_is_retried_from_the_timeline_and_then_done(admin_client, 
     assert dead.state == State.DEAD
     response = admin_client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id]), {"next": back, **CONFIRMED})
     assert (response.status_code, response["Location"]) == (302, back)
+    assert RELOADS in admin_client.get(back).content.decode(), "back on the saga, it reloads while the retry is due"
     Switch.objects.filter(name="audit-broken").delete()
     run_pending()
     dead.refresh_from_db()
     assert (dead.state, dead.attempts) == (State.DONE, 1)
+    assert RELOADS not in admin_client.get(back).content.decode(), "settled: no more reloading"
+
+
+def test_a_settled_saga_page_does_not_reload(admin_client, compensated_order):
+    assert RELOADS not in order_page(admin_client, compensated_order).content.decode()
 
 
 def test_retry_refuses_to_send_the_browser_elsewhere(admin_client, compensated_order):

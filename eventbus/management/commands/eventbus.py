@@ -61,7 +61,7 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         actions.add_parser("status", help="counts by state and subscriber, age of the oldest pending, workers seen")
         dlq = actions.add_parser("dlq", help="dead letters")
-        dlq.add_argument("verb", choices=["list", "retry", "discard"])
+        dlq.add_argument("verb", choices=["list", "groups", "retry", "discard"])
         dlq.add_argument("ids", nargs="*", type=int, help="delivery ids (retry/discard)")
         dlq.add_argument("--all", action="store_true", help="every dead letter (retry/discard)")
         dlq.add_argument("--subscriber", help="only this subscriber's dead letters")
@@ -132,6 +132,9 @@ class Command(BaseCommand):
         letters = operations.dead_letters()
         if options["subscriber"]:
             letters = letters.filter(subscriber=options["subscriber"])
+        if options["verb"] == "groups":
+            self._dlq_groups(options["subscriber"] or "")
+            return
         if options["verb"] == "list":
             for letter in letters:
                 self.stdout.write(
@@ -149,6 +152,19 @@ class Command(BaseCommand):
         act = operations.retry if options["verb"] == "retry" else operations.discard
         changed = act(letters, by=_operator(options))
         self.stdout.write(f"{options['verb']}: {changed} deliver{'y' if changed == 1 else 'ies'}")
+
+    def _dlq_groups(self, subscriber: str) -> None:
+        """Dead letters by subscriber and error fingerprint, largest group first (a bounded scan)."""
+        found = operations.dead_letter_groups(subscriber=subscriber)
+        for group in found.groups:
+            self.stdout.write(
+                f"{group.count}\t{group.subscriber}\t{group.fingerprint}\t"
+                f"oldest={_when(group.oldest)}\tnewest={_when(group.newest)}\tids={_ids(group.ids)}"
+            )
+        if not found.groups:
+            self.stdout.write(f"no dead letters{f' of {subscriber}' if subscriber else ''}")
+        if found.left_out:
+            self.stdout.write(f"grouped the oldest {found.grouped} of {found.total} dead letters")
 
     def _replay(self, options: dict[str, Any]) -> None:
         if options["subscriber"] and options["since"]:
@@ -229,6 +245,15 @@ def _operator(options: dict[str, Any]) -> operations.Operator:
     system_user = f"cli:{getpass.getuser()}"
     name = f"{options['operator']} ({system_user})" if options["operator"] else system_user
     return operations.Operator(name, via="cli", reason=options["reason"])
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "-"
+
+
+def _ids(ids: list[int], shown: int = 5) -> str:
+    """A group's first ids, for ``dlq retry ID…`` / ``dlq discard ID…``."""
+    return ",".join(str(i) for i in ids[:shown]) + (f",… ({len(ids) - shown} more)" if len(ids) > shown else "")
 
 
 def _notes() -> dict[str, str]:
