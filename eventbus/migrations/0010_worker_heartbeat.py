@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eventbus', '0008_delivery_event_unindexed'),
+        ('eventbus', '0009_delivery_attempt'),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""What happened: a saga's story (its events in causal order, with their deliveries), and outcomes by subscriber."""
+"""What happened: a saga's story (its events in causal order, with their deliveries)."""
 
 from __future__ import annotations
 
