@@ -40,6 +40,8 @@ class BusSettings:
     """How long a claim is a worker's before the sweep re-drives it."""
     sweep_seconds: float = 2.0
     """How often the sweep (Celery beat) releases expired leases and wakes due work."""
+    heartbeat_seconds: float = 15.0
+    """How often a worker writes its heartbeat row (``/admin/flow/``, ``eventbus status``, ``/readyz``)."""
     pump_seconds: float = 5.0
     """How long one task keeps working while work is due before it hands over to a fresh message."""
     max_attempts: int = 8

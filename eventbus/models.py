@@ -216,3 +216,23 @@ class OperatorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.operator} {self.action} {self.target}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker's sign of life, written by the worker itself every ``EVENTBUS_HEARTBEAT_SECONDS``: which
+    queues it consumes and how many tasks it took. A row not written for an hour is pruned."""
+
+    name = models.CharField(max_length=200, help_text="The Celery node name, e.g. celery@host.")
+    pid = models.PositiveIntegerField()
+    queues = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    processed = models.PositiveBigIntegerField(default=0, help_text="Tasks this worker has taken since it started.")
+
+    class Meta:
+        db_table = "eventbus_worker_heartbeat"
+        constraints = [models.UniqueConstraint(fields=["name", "pid"], name="eventbus_worker_once")]
+        indexes = [models.Index(fields=["last_seen_at"], name="eventbus_worker_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (pid {self.pid})"

@@ -1,5 +1,6 @@
-"""A Celery worker's start-up (which queues it consumes, its subscribers written to the topology),
-and its database connections checked before every task.
+"""A Celery worker's start-up (which queues it consumes, its subscribers written to the topology, its
+heartbeat started), its database connections checked before every task, and its heartbeat row
+removed when it shuts down.
 
 ``celery worker`` with no ``-Q`` (or ``-Q`` naming only ``EVENTBUS_QUEUE``) is the default worker:
 it relays and runs every queue of the subscribers in its code. ``-Q payments`` runs only the
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import celeryd_after_setup, task_prerun, worker_ready
+from celery.signals import celeryd_after_setup, task_prerun, worker_ready, worker_shutdown
+from celery.worker import state
 from django.db import close_old_connections
 
 from eventbus import conf
+from eventbus.engine import heartbeat
 from eventbus.engine.routing import local_subscribers
 from eventbus.store import subscriptions
 from eventbus.transport import checks
@@ -37,6 +40,22 @@ def add_subscribers_to_topology(**kwargs: Any) -> None:
     warning = checks.broker_eviction_warning()
     if warning:
         log.warning("%s", warning)
+
+
+_heartbeat: list[heartbeat.Heartbeat] = []
+
+
+@worker_ready.connect
+def start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    """The worker's heartbeat row: its node name, the queues it consumes, the tasks it took."""
+    queues = sender.app.amqp.queues.consume_from.keys()
+    _heartbeat.append(heartbeat.start(sender.hostname, queues, processed=lambda: state.all_total_count[0]))
+
+
+@worker_shutdown.connect
+def stop_heartbeat(**kwargs: Any) -> None:
+    while _heartbeat:
+        _heartbeat.pop().stop()
 
 
 @task_prerun.connect

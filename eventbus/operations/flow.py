@@ -1,7 +1,8 @@
 """The choreography map, drawn from the registries: who publishes each event and who reacts to it.
 
 A publisher is the app whose module defines the event class (its ``events`` module); a reaction is
-a registered subscriber. Counts come from the deliveries created since a given time.
+a registered subscriber. Its counts (``store.flow_counts``) cover the deliveries finished since a
+given time, and what is open now.
 """
 
 from __future__ import annotations
@@ -10,25 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
+from django.utils import timezone
 
 from eventbus.kernel import catalog
-from eventbus.store import history
+from eventbus.store.flow_counts import EdgeCounts, edge_counts
 from eventbus.topology.subscribers import all_subscribers
-
-
-@dataclass(frozen=True)
-class Counts:
-    handled: int = 0
-    failed: int = 0
-    dead: int = 0
 
 
 @dataclass(frozen=True)
 class Reaction:
     subscriber: str
     context: str
-    counts: Counts
+    counts: EdgeCounts
     publishes: tuple[str, ...] = ()
+    queue: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,19 +35,23 @@ class EventFlow:
     reactions: tuple[Reaction, ...]
 
 
-def choreography(*, since: datetime | None = None) -> list[EventFlow]:
-    """Every known event type (its newest version), its publisher and its reactions.
+def choreography(*, since: datetime | None = None, now: datetime | None = None) -> list[EventFlow]:
+    """Every known event type (its newest version), its publisher and its reactions, by event type.
 
-    Since ``since``: ``handled`` counts deliveries done, ``dead`` those dead-lettered, and
-    ``failed`` those that failed an attempt and then succeeded — plus, whenever they started, those
-    now waiting for a retry. Without ``since``, nothing is counted and the database is not read.
+    With ``since``, each reaction carries its counts (``EdgeCounts``: handled, recovered and p95 since
+    then; retrying, dead, backlog and the oldest due now). Without it, the database is not read.
     """
-    counts = _counts(since) if since is not None else {}
+    counts = edge_counts(since=since, now=now or timezone.now()) if since is not None else {}
     newest = {event_class.event_type: event_class for event_class in catalog.event_classes()}
     by_type: dict[str, list[Reaction]] = {}
     for found in all_subscribers():
-        counted = counts.get((found.id, found.event_type), Counts())
-        reaction = Reaction(found.id, _context(found.handler.__module__), counted, tuple(found.publishes_types))
+        reaction = Reaction(
+            found.id,
+            _context(found.handler.__module__),
+            counts.get((found.id, found.event_type), EdgeCounts()),
+            tuple(found.publishes_types),
+            found.queue,
+        )
         by_type.setdefault(found.event_type, []).append(reaction)
     return [
         EventFlow(
@@ -59,10 +59,6 @@ def choreography(*, since: datetime | None = None) -> list[EventFlow]:
         )
         for event_type, event_class in sorted(newest.items())
     ]
-
-
-def _counts(since: datetime) -> dict[tuple[str, str], Counts]:
-    return {key: Counts(*numbers) for key, numbers in history.outcomes(since).items()}
 
 
 def _context(module: str) -> str:

@@ -2,7 +2,8 @@
 
 ``waiting`` defines what is due and what waits; ``delivering`` holds the engine's transitions;
 ``operating`` the operators'; ``subscriptions`` writes the code's subscribers as data; ``outbox``
-turns envelopes into rows and back; ``history`` reads what happened (a saga's timeline, outcomes);
+turns envelopes into rows and back; ``history`` reads what happened (a saga's timeline);
+``flow_counts`` counts per edge of the choreography and the bus's health; ``workers`` keeps workers' heartbeats;
 ``statements`` holds the hot path's statements written by hand (and prepared on PostgreSQL).
 
 The delivery state machine (docs/eventbus.md mirrors it):

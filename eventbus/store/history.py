@@ -1,4 +1,4 @@
-"""What happened: a saga's story (its events in causal order, with their deliveries), and outcomes by subscriber."""
+"""What happened: a saga's story (its events in causal order, with their deliveries)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import models
-from django.db.models import Count, Q
 
 from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 
@@ -184,24 +183,3 @@ def _event(position: int, event_id: UUID, *columns: Any, deliveries: list[Delive
         depth=0,
         deliveries=tuple(deliveries),
     )
-
-
-def outcomes(since: datetime) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """(subscriber, event type) → (handled, failed, dead) since ``since``.
-
-    ``handled`` counts deliveries done, ``dead`` those dead-lettered, and ``failed`` those that
-    failed an attempt and then succeeded, plus, whenever they started, those waiting for a retry.
-    """
-    finished = Q(finished_at__gte=since)
-    retrying = Q(state__in=[State.PENDING, State.RUNNING]) & ~Q(last_error="")
-    rows = (
-        Delivery.objects.filter(finished | retrying)
-        .values("subscriber", "event__type")
-        .annotate(
-            handled=Count("id", filter=finished & Q(state=State.DONE)),
-            failed=Count("id", filter=(finished & Q(state=State.DONE) & ~Q(last_error="")) | retrying),
-            dead=Count("id", filter=finished & Q(state=State.DEAD)),
-        )
-        .order_by()
-    )
-    return {(row["subscriber"], row["event__type"]): (row["handled"], row["failed"], row["dead"]) for row in rows}

@@ -21,6 +21,7 @@ from eventbus.engine import receiving
 from eventbus.models import Delivery, Subscription
 from eventbus.operations import asyncapi, graph, schemas
 from eventbus.operations.flow import choreography
+from eventbus.store import workers
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -58,7 +59,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        actions.add_parser("status", help="counts by state and subscriber, age of the oldest pending")
+        actions.add_parser("status", help="counts by state and subscriber, age of the oldest pending, workers seen")
         dlq = actions.add_parser("dlq", help="dead letters")
         dlq.add_argument("verb", choices=["list", "groups", "retry", "discard"])
         dlq.add_argument("ids", nargs="*", type=int, help="delivery ids (retry/discard)")
@@ -108,6 +109,24 @@ class Command(BaseCommand):
             counts = found.counts.get(subscriber, {})
             row = f"{subscriber:40} " + " ".join(f"{counts.get(s, 0):>9}" for s in states)
             self.stdout.write(f"{row}  {notes.get(subscriber, '')}".rstrip())
+        self._workers(now)
+
+    def _workers(self, now: datetime) -> None:
+        seen = workers.seen(now)
+        up = [worker for worker in seen if worker.is_up(now)]
+        if up:
+            self.stdout.write(f"workers seen in the last minute: {len(up)}")
+        else:
+            self.stdout.write(
+                "no worker seen in the last minute: nothing relays the outbox or runs deliveries "
+                "(start one: celery -A config worker)"
+            )
+        for worker in seen:
+            ago = (now - worker.last_seen_at).total_seconds()
+            self.stdout.write(
+                f"  {worker.name} pid {worker.pid}  {'up' if worker.is_up(now) else 'DOWN'}, last seen {ago:.0f}s ago"
+                f"  queues {','.join(worker.queues) or '-'}  tasks taken {worker.processed}"
+            )
 
     def _dlq(self, options: dict[str, Any]) -> None:
         letters = operations.dead_letters()
