@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from . import stuck
 from .models import Order
@@ -74,11 +74,10 @@ class OrderListColumns:
         if flag is None:
             return ""
         badge = format_html('<span class="attention attention-{}">{}</span>', flag.attention, flag.attention.label)
+        short = _breakable(flag.short)
         if not flag.link:
-            return format_html('{} <span class="attention-why" title="{}">{}</span>', badge, flag.why, flag.short)
-        return format_html(
-            '{} <a class="attention-why" href="{}" title="{}">{}</a>', badge, flag.link, flag.why, flag.short
-        )
+            return format_html('{} <span class="attention-why" title="{}">{}</span>', badge, flag.why, short)
+        return format_html('{} <a class="attention-why" href="{}" title="{}">{}</a>', badge, flag.link, flag.why, short)
 
     @admin.display(description="status", ordering="status")
     def state(self, order: Order) -> SafeString:
@@ -111,3 +110,8 @@ class OrderListColumns:
         if not order.shipment_status:
             return format_html('<span class="quiet">{}</span>', "none yet")
         return format_html('<span title="{}">{}</span>', order.carrier_reference, order.shipment_status)
+
+
+def _breakable(text: str) -> SafeString:
+    """The text, escaped, that may wrap after each dot of a subscriber's name (``shipping.book_shipment``)."""
+    return mark_safe(".<wbr>".join(escape(part) for part in text.split(".")))  # each part is escaped

@@ -53,7 +53,7 @@ def test_a_dead_booking_is_flagged_with_its_reason_and_a_link_to_the_delivery(ad
 
     assert 'class="attention attention-dead"' in shown
     assert reverse("admin:eventbus_delivery_change", args=[dead.id]) in shown
-    assert ">shipping.book_shipment dead<" in shown  # the reason, in short
+    assert ">shipping.<wbr>book_shipment dead<" in shown  # the reason, in short, wrapping after its dot
     assert 'title="shipping.book_shipment dead after 1 attempt(s) on payments.PaymentSucceeded' in shown
     assert "captured" in shown  # the payment column
     assert "19.80 EUR" in shown
