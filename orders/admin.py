@@ -54,8 +54,8 @@ REFRESH_SECONDS = 2
 
 @admin.register(Order)
 class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
-    list_display = ["short_id", "state", "needs_attention", "payment", "shipment", "placed", "customer"]
-    list_display_links = ["short_id"]
+    list_display = ["order_id", "state", "needs_attention", "payment", "shipment", "placed", "customer"]
+    list_display_links = ["order_id"]
     list_filter = [
         NeedsAttentionFilter,
         "status",

@@ -58,7 +58,7 @@ class OrderListColumns:
         return OrderChangeList
 
     @admin.display(description="order", ordering="id")
-    def short_id(self, order: Order) -> SafeString:
+    def order_id(self, order: Order) -> SafeString:
         """The whole id (to copy, or to search by), in two lines that break nowhere else."""
         text = str(order.id)
         return format_html(
