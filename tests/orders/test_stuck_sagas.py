@@ -211,3 +211,11 @@ def test_the_command_says_so_when_nothing_is_stuck_and_then_passes_fail():
     out = StringIO()
     call_command("stuck_sagas", "--json", stdout=out)
     assert json.loads(out.getvalue()) == []
+
+
+def test_finding_them_costs_two_queries_however_many_are_stuck(carrier_refuses, django_assert_num_queries):
+    for who in ("a", "b", "c"):
+        place_order(who=who)
+    run_pending()
+    with django_assert_num_queries(2):  # the bus's troubled deliveries, then the candidate orders
+        assert len(stuck.stuck_sagas()) == 3
