@@ -1,17 +1,20 @@
-"""GET /metrics: Prometheus text format, for this host's processes and the bus's database state."""
+"""GET /metrics: Prometheus text format, for this host's processes, the bus's database state and stuck sagas."""
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
+from config.contexts import runs_here
 from config.probe_access import may_read_probes
 from eventbus.observability.metrics import BusState
 
@@ -28,6 +31,24 @@ class ProcessFiles(MultiProcessCollector):
         return self.merge(files, accumulate=True)
 
 
+class StuckSagas(Collector):
+    """Stuck sagas by their most pressing reason (``orders.stuck``), read from the database at each
+    scrape like the bus's gauges: the same in every process, nothing kept between scrapes, and a
+    bounded cost (two queries: the bus's dead and discarded deliveries, then the candidate orders)."""
+
+    def collect(self) -> Iterator[Metric]:
+        from orders import stuck  # only where orders runs: a split's payments service has no orders table
+
+        gauge = GaugeMetricFamily(
+            "orders_stuck_sagas",
+            "Orders whose saga waits for a person, by most pressing reason (manage.py stuck_sagas lists them)",
+            labels=["reason"],
+        )
+        for reason, count in stuck.count_by_reason().items():
+            gauge.add_metric([reason.value], count)
+        yield gauge
+
+
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     if not may_read_probes(request):
@@ -37,4 +58,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     registry = CollectorRegistry()
     ProcessFiles(registry)
     registry.register(BusState())
+    if runs_here("orders"):
+        registry.register(StuckSagas())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -377,6 +377,15 @@ ORDERS_PAID_DEADLINE_ACTION = _setting("ORDERS_PAID_DEADLINE_ACTION", env.str, d
 if ORDERS_PAID_DEADLINE_ACTION not in {"compensate", "operator"}:
     raise ImproperlyConfigured("ORDERS_PAID_DEADLINE_ACTION is malformed: it is compensate or operator")
 ORDERS_CANCELLING_DEADLINE_SECONDS = _setting("ORDERS_CANCELLING_DEADLINE_SECONDS", env.float, default=600.0)
+# When a saga counts as stuck for `manage.py stuck_sagas`, the admin and /metrics (docs/saga.md,
+# "Stuck sagas"): past each state's deadline by a grace that lets its way out run first.
+ORDERS_STUCK_PENDING_SECONDS = _setting("ORDERS_STUCK_PENDING_SECONDS", env.float, default=300.0)
+ORDERS_STUCK_PAID_SECONDS = _setting(
+    "ORDERS_STUCK_PAID_SECONDS", env.float, default=ORDERS_PAID_DEADLINE_SECONDS + 300.0
+)
+ORDERS_STUCK_CANCELLING_SECONDS = _setting(
+    "ORDERS_STUCK_CANCELLING_SECONDS", env.float, default=ORDERS_CANCELLING_DEADLINE_SECONDS + 300.0
+)
 SHIPPING_UNSERVED_COUNTRIES = _setting("SHIPPING_UNSERVED_COUNTRIES", env.list, default=["AQ"])
 # The outside world's adapters (docs/configuration.md): a dotted path to a callable of the timeout
 # every call must respect. The fakes are deterministic; their fault tokens are for development and tests.

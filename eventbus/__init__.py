@@ -8,12 +8,13 @@ The public API, the only part of the bus a context imports:
   may raise: ``PermanentError``, ``RetryAfter``;
 - in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``,
   ``in_time_order`` (its table's order), ``saga_health`` (its dead letters, retries and total time: a
-  ``SagaHealth``) and ``saga_chart`` (its picture's geometry);
+  ``SagaHealth``), ``saga_chart`` (its picture's geometry), and ``troubled_deliveries`` (which
+  correlations have a dead, discarded or retrying delivery: each a ``TroubledDelivery``);
 - for an operator's action a context carries out (an operator's cancellation): ``audit`` and
   ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
-``publish``, ``timeline`` and ``audit`` need Django's database, so they are loaded on first use; everything
-else imports without Django.
+``publish``, ``timeline``, ``troubled_deliveries`` and ``audit`` need Django's database, so they are
+loaded on first use; everything else imports without Django.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from eventbus.operations.story import SagaHealth, in_time_order, saga_health, timeline
     from eventbus.store.history import Progress, TimelineEvent
     from eventbus.store.operating import Operator
+    from eventbus.store.troubles import TroubledDelivery, troubled_deliveries
 
 __all__ = [
     "Backoff",
@@ -39,6 +41,7 @@ __all__ = [
     "RetryAfter",
     "SagaHealth",
     "TimelineEvent",
+    "TroubledDelivery",
     "audit",
     "current_envelope",
     "in_time_order",
@@ -47,6 +50,7 @@ __all__ = [
     "saga_health",
     "subscribe",
     "timeline",
+    "troubled_deliveries",
     "upcaster",
 ]
 
@@ -76,4 +80,8 @@ def __getattr__(name: str) -> Any:
         from eventbus.store import history
 
         return getattr(history, name)
+    if name in ("troubled_deliveries", "TroubledDelivery"):
+        from eventbus.store import troubles
+
+        return getattr(troubles, name)
     raise AttributeError(name)

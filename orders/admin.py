@@ -14,7 +14,8 @@ from django.utils import timezone
 from common.admin import ReadOnlyAdmin
 from eventbus import Operator, in_time_order, saga_chart, saga_health
 
-from . import saga_summary, selectors, services
+from . import saga_summary, selectors, services, stuck
+from .admin_list import NeedsAttentionFilter, OrderListColumns
 from .models import CatalogEntry, Order, OrderLine
 
 
@@ -52,18 +53,31 @@ REFRESH_SECONDS = 2
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["id", "customer", "status", "cancel_reason", "stalled_reason", "total", "currency", "created_at"]
-    list_filter = ["status", "cancel_reason", "stalled_reason", "payment_status", "shipment_status"]
+class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
+    list_display = ["order_id", "state", "needs_attention", "payment", "shipment", "placed", "customer"]
+    list_display_links = ["order_id"]
+    list_filter = [
+        NeedsAttentionFilter,
+        "status",
+        "cancel_reason",
+        "stalled_reason",
+        "payment_status",
+        "shipment_status",
+    ]
     search_fields = ["=id", "customer__username", "customer__email"]
     list_select_related = ["customer"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
     actions = [request_cancellation]
     change_form_template = "admin/orders/order/change_form.html"
+    change_list_template = "admin/orders/order/change_list.html"
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.cancel_order")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "stuck_count": len(stuck.stuck_sagas())}
+        return super().changelist_view(request, extra_context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -1,30 +1,58 @@
-"""manage.py stuck_sagas: the orders a saga deadline handed to an operator, oldest first."""
+"""manage.py stuck_sagas: the orders whose saga stopped and waits for a person, the longest stuck first."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from orders import selectors
+from orders import stuck
 
 
 class Command(BaseCommand):
-    help = "List the orders whose saga stopped at a deadline that hands it to an operator (docs/saga.md)."
+    help = (
+        "List the orders whose saga is stuck (docs/saga.md, 'Stuck sagas'): why, since when, and the admin "
+        "page of the step."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--fail", action="store_true", help="exit with status 1 when any order is stuck")
+        parser.add_argument("--fail", action="store_true", help="exit with status 1 when any saga is stuck")
+        parser.add_argument("--json", action="store_true", help="one JSON document (a list of stuck sagas)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stuck = list(selectors.stuck_orders())
-        if not stuck:
+        sagas = stuck.stuck_sagas()
+        if options["json"]:
+            self.stdout.write(json.dumps([_as_json(saga) for saga in sagas], indent=2))
+        else:
+            self._table(sagas)
+        if sagas and options["fail"]:
+            raise SystemExit(1)
+
+    def _table(self, sagas: list[stuck.StuckSaga]) -> None:
+        if not sagas:
             self.stdout.write("No stuck sagas.")
             return
-        self.stdout.write(f"{'order':36}  {'status':9}  {'stalled since (UTC)':19}  reason")
-        for order in stuck:
-            assert order.stalled_at is not None
-            since = order.stalled_at.strftime("%Y-%m-%d %H:%M:%S")
-            self.stdout.write(f"{order.id!s:36}  {order.status:9}  {since:19}  {order.stalled_reason}")
-        self.stdout.write(f"{len(stuck)} stuck saga(s): see docs/saga.md, 'Every saga ends', for what to do.")
-        if options["fail"]:
-            raise SystemExit(1)
+        self.stdout.write(f"{'order':36}  {'status':9}  {'since (UTC)':19}  {'reason':23}  why / where")
+        for saga in sagas:
+            first = True
+            for finding in saga.findings:
+                order, status = (str(saga.order.id), saga.order.status) if first else ("", "")
+                since = finding.since.strftime("%Y-%m-%d %H:%M:%S")
+                self.stdout.write(f"{order:36}  {status:9}  {since:19}  {finding.reason:23}  {finding.why}")
+                if finding.link:
+                    self.stdout.write(f"{'':36}  {'':9}  {'':19}  {'':23}  {finding.link}")
+                first = False
+        self.stdout.write(f"{len(sagas)} stuck saga(s): see docs/saga.md, 'Stuck sagas', for what to do.")
+
+
+def _as_json(saga: stuck.StuckSaga) -> dict[str, Any]:
+    return {
+        "order": str(saga.order.id),
+        "status": saga.order.status,
+        "reason": str(saga.reason),
+        "since": saga.since.isoformat(),
+        "findings": [
+            {"reason": str(f.reason), "why": f.why, "since": f.since.isoformat(), "link": f.link} for f in saga.findings
+        ],
+    }
