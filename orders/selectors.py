@@ -23,7 +23,3 @@ def order_timeline(order_id: UUID, *, across_services: bool) -> list[TimelineEve
     service's deliveries (``across_services``); a customer's steps need this service's part only."""
     return timeline(str(order_id), across_services=across_services)
 
-
-def stuck_orders() -> QuerySet[Order]:
-    """Orders a saga deadline handed to an operator, the longest stalled first."""
-    return Order.objects.filter(stalled_at__isnull=False).order_by("stalled_at")

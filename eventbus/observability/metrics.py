@@ -9,17 +9,19 @@ same whichever process answers.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from eventbus import store
+from eventbus import conf, store
 from eventbus.models import Delivery
-from eventbus.store import Attempt
+from eventbus.store import Attempt, workers
 
 State = Delivery.State
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -82,8 +84,21 @@ class BusState(Collector):
                 if state in counts:
                     gauge.add_metric([subscriber], counts[state])
             yield gauge
+        yield _workers_up(now)
         yield GaugeMetricFamily(
             "eventbus_oldest_pending_age_seconds",
             "Age of the oldest due work: an undispatched outbox row or a due delivery (0 when none)",
             value=waiting.oldest_age_seconds(now),
         )
+
+
+def _workers_up(now: datetime) -> GaugeMetricFamily:
+    """Workers up per queue, for every queue the bus needs consumed (the relay's, each subscription's): 0
+    is a queue nobody consumes, whose work waits (docs/operations.md, "Worker liveness")."""
+    needed = {conf.current().queue, *itertools.chain.from_iterable(store.subscribed_queues().values())}
+    gauge = GaugeMetricFamily(
+        "eventbus_workers_up", "Workers seen in the last minute, by queue they consume", labels=["queue"]
+    )
+    for queue, count in sorted(workers.up_by_queue(now, needed).items()):
+        gauge.add_metric([queue], count)
+    return gauge

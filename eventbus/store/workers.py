@@ -6,7 +6,7 @@ costs the worker's heartbeat thread at most that long, never a delivery.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,6 +82,17 @@ def seen(now: datetime) -> list[SeenWorker]:
 
 def up_count(now: datetime) -> int:
     return WorkerHeartbeat.objects.filter(last_seen_at__gte=now - UP_WITHIN).count()
+
+
+def up_by_queue(now: datetime, queues: Iterable[str]) -> dict[str, int]:
+    """Workers up (seen within ``UP_WITHIN``) per queue they consume: each of ``queues`` (0 when no worker
+    consumes it) and any other queue a worker up consumes."""
+    counts = dict.fromkeys(queues, 0)
+    up = WorkerHeartbeat.objects.filter(last_seen_at__gte=now - UP_WITHIN).values_list("queues", flat=True)
+    for consumed in up[:1000]:
+        for queue in consumed:
+            counts[queue] = counts.get(queue, 0) + 1
+    return counts
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from eventbus import operations, publish
+from eventbus import operations, publish, store
 from eventbus.models import Delivery
+from eventbus.store import workers
 from eventbus.testing import run_pending
 from tests.busapp.events import Fanout, Ping
 
@@ -76,6 +78,22 @@ def test_gauges_show_what_waits_in_the_database(client):
     assert value(samples, "eventbus_outbox_undispatched") == 0
     assert value(samples, "eventbus_dead_letters", subscriber="busapp.fail_until_fixed") == 1
     assert value(samples, "eventbus_deliveries_pending", subscriber="busapp.record_fanout") == 0
+
+
+def test_workers_up_are_counted_by_queue_and_a_queue_nobody_consumes_shows_zero(client):
+    now = timezone.now()
+    samples = scrape(client)
+    needed = {"eventbus", *(queue for queues in store.subscribed_queues().values() for queue in queues)}
+    assert {value(samples, "eventbus_workers_up", queue=queue) for queue in needed} == {0.0}
+    assert ("eventbus_workers_up", (("queue", "eventbus"),)) in samples, "a queue nobody consumes is still exported"
+
+    started = now - timedelta(minutes=5)
+    workers.beat(workers.Beat("celery@a", 1, ("eventbus", "busapp"), started, 0), now=now)
+    workers.beat(workers.Beat("celery@b", 2, ("busapp",), started, 0), now=now)
+    workers.beat(workers.Beat("celery@old", 3, ("eventbus",), started, 0), now=now - timedelta(minutes=2))
+    samples = scrape(client)
+    assert value(samples, "eventbus_workers_up", queue="eventbus") == 1, "one up; one not seen for 2 minutes"
+    assert value(samples, "eventbus_workers_up", queue="busapp") == 2
 
 
 def test_status_and_metrics_agree_on_what_waits(client):
