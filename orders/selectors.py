@@ -22,4 +22,3 @@ def order_timeline(order_id: UUID, *, across_services: bool) -> list[TimelineEve
     """The order's saga as the bus recorded it: the order id is its correlation id. Staff see every
     service's deliveries (``across_services``); a customer's steps need this service's part only."""
     return timeline(str(order_id), across_services=across_services)
-
