@@ -124,7 +124,6 @@ def order_place(
             key=order.id,
         )
         publish(events.PaymentDeadlineReached(order_id=order.id), key=order.id, deliver_at=due_by)
-        log.info("order %s placed: %s %s", order.id, total, currency)
     return order
 
 

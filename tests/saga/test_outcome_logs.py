@@ -33,9 +33,8 @@ def test_an_unserved_country_logs_each_step_down_to_the_cancellation(caplog):
     lines = outcomes(caplog, order)
 
     captured = Order.objects.get(id=order.id).amount_paid
-    assert lines[0] == f"order {order.id} placed: {order.total} {order.currency}"
-    assert lines[1].startswith(f"payment for order {order.id} captured: {captured} EUR (charge ")
-    assert lines[2:] == [
+    assert lines[0].startswith(f"payment for order {order.id} captured: {captured} EUR (charge ")
+    assert lines[1:] == [
         f"shipment for order {order.id} failed: destination_not_served",
         f"payment for order {order.id} refunded: {captured} EUR (shipping_failed)",
         f"order {order.id} cancelled: shipping_failed",
@@ -62,7 +61,7 @@ def test_a_declined_card_logs_the_failed_payment_and_the_cancellations(caplog):
         order = place_order(token="tok_declined")
         run_pending()
 
-    assert outcomes(caplog, order)[1:] == [
+    assert outcomes(caplog, order) == [
         f"payment for order {order.id} failed: card declined",
         f"order {order.id} cancelled: payment_declined",
         f"shipment for order {order.id} cancelled",
