@@ -30,6 +30,7 @@ from typing import IO
 # Longer than a handler's time limit (EVENTBUS_HANDLER_TIMEOUT, 30 s) plus the worker's own wind-down.
 STOP_SECONDS = 45.0
 COLOURS = ["36", "33", "32", "35", "34", "31"]
+DEFAULT_SITE = "http://127.0.0.1:8000"
 
 
 def procfile(path: Path) -> dict[str, str]:
@@ -182,12 +183,16 @@ def announce_when_listening(address: tuple[str, int], text: str, output: Output,
 def where_to_go(site: str) -> str:
     here = Path(sys.executable)
     python = os.path.relpath(here) if here.is_relative_to(Path.cwd()) else str(here)
+    seed_demo = "seed_demo" if site == DEFAULT_SITE else f"seed_demo --site {site}"  # for the links it prints
+    commands = {
+        f"{python} manage.py {seed_demo}": "demo products, an operator login, an API token, one order per saga path",
+        f"{python} manage.py eventbus status": "deliveries by subscriber and state",
+    }
+    width = max(map(len, commands))
     return f"""
   The shop runs at {site}/ (web, worker and beat). In another terminal:
 
-    {python} manage.py seed_demo         demo products, an operator login, an API token, one order per saga path
-    {python} manage.py eventbus status   deliveries by subscriber and state
-
+{"".join(f"    {command:<{width}}   {what}\n" for command, what in commands.items())}
   Admin          {site}/admin/        log in as operator / operator-password (after seed_demo)
   Event flow     {site}/admin/flow/
   API            {site}/api/docs/     Swagger UI; docs/api.md has curl examples

@@ -92,7 +92,7 @@ def test_it_says_where_to_go_once_the_web_server_listens_and_ctrl_c_stops_everyt
     supervisor.wait_for("Stop with Ctrl-C.")
     supervisor.wait_for("worker | worker ready")
     assert f"http://127.0.0.1:{port}/admin/" in supervisor.output()
-    assert "manage.py seed_demo" in supervisor.output()
+    assert f"manage.py seed_demo --site http://127.0.0.1:{port}" in supervisor.output()
 
     assert supervisor.interrupt() == 0
 
