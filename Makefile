@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: venv run run-split test lint api-fuzz bench chaos migrate clean
 
@@ -21,11 +22,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 migrate: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 
+# The Procfile's web, worker and beat (scripts/run_dev.py): it says where to go once the web server
+# is up, and Ctrl-C stops them all cleanly. `make run PORT=8001` serves on another port.
 run: migrate
-	rm -rf var/prometheus
-	@echo "Admin:   http://127.0.0.1:8000/admin/  (create a login: $(BIN)/python manage.py createsuperuser)"
-	@echo "Bus:     $(BIN)/python manage.py eventbus status"
-	DEBUG=$${DEBUG:-1} PAYMENTS_FAKE_PROVIDER_FAULTS=$${PAYMENTS_FAKE_PROVIDER_FAULTS:-1} PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+	@rm -rf var/prometheus
+	@DEBUG=$${DEBUG:-1} PAYMENTS_FAKE_PROVIDER_FAULTS=$${PAYMENTS_FAKE_PROVIDER_FAULTS:-1} PATH=$(CURDIR)/$(BIN):$$PATH \
+	  $(BIN)/python scripts/run_dev.py Procfile --port $(PORT)
 
 run-split: venv
 	scripts/run-split

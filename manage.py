@@ -13,8 +13,9 @@ def main() -> None:
         os.environ.setdefault("DEBUG", "1")
     from django.core.management import execute_from_command_line
 
-    from config import telemetry
+    from config import startup, telemetry
 
+    startup.load_settings("manage.py")
     telemetry.setup()
 
     execute_from_command_line(sys.argv)

@@ -1,11 +1,9 @@
 """ASGI entry point."""
 
-import os
-
 from django.core.asgi import get_asgi_application
 
-from config import telemetry
+from config import startup, telemetry
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+startup.load_settings("config.asgi")
 telemetry.setup()  # before the application loads its middleware
 application = get_asgi_application()

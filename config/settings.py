@@ -49,6 +49,11 @@ ALLOWED_HOSTS = _setting("ALLOWED_HOSTS", env.list, default=LOCAL_HOSTS if DEBUG
 if DEBUG and not set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
     # The development key is public: it may sign sessions only on this machine.
     SECRET_KEY = _setting("SECRET_KEY", env.str, default="development-only-not-secret")
+elif not os.environ.get("SECRET_KEY"):
+    raise ImproperlyConfigured(
+        "Set the SECRET_KEY environment variable: it is required unless DEBUG=1 with only local "
+        "ALLOWED_HOSTS (docs/configuration.md)"
+    )
 else:
     SECRET_KEY = _setting("SECRET_KEY", env.str)
 
@@ -100,6 +105,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+# No banner on every manage.py command and process start; lockouts are still logged (as warnings).
+AXES_VERBOSE = False
 # How many reverse proxies in front of the web processes append to X-Forwarded-For: the client's
 # address is the one they saw. 0 (the default): REMOTE_ADDR, and X-Forwarded-For is ignored.
 # What /metrics and /readyz's details need as a Bearer token (config/probe_access.py); unset: development only.
@@ -278,6 +285,11 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = _setting("LOG_FORMAT", env.str, default="text" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT is malformed: expected json or text, got {LOG_FORMAT!r}")
+LOG_LEVEL = _setting("LOG_LEVEL", env.str, default="INFO").upper()
+# Celery's lines for every task received and done (each relay and delivery, and the sweep every
+# EVENTBUS_SWEEP_SECONDS) bury the shop's own in development; failures are logged all the same.
+# LOG_LEVEL=DEBUG brings them back.
+_QUIET_IN_DEVELOPMENT = ["celery.app.trace", "celery.worker.strategy", "celery.beat"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -295,7 +307,14 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["bus_context"]}},
-    "root": {"handlers": ["console"], "level": _setting("LOG_LEVEL", env.str, default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Through the root's handler only: Django's own would print each line again under DEBUG,
+        # and runserver's request lines with a time format of their own.
+        "django": {"handlers": []},
+        "django.server": {"handlers": [], "propagate": True},
+        **{name: {"level": "WARNING"} for name in (_QUIET_IN_DEVELOPMENT if DEBUG and LOG_LEVEL != "DEBUG" else [])},
+    },
 }
 
 

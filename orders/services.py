@@ -8,6 +8,7 @@ refusal its caller catches and carries on after (``order_cancel``'s) keeps a sav
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from eventbus import Operator, audit, publish
 
 from . import events
 from .models import CatalogEntry, Order, OrderLine, PaymentNews, ShipmentNews
+
+log = logging.getLogger(__name__)
 
 Status = Order.Status
 CENTS = Decimal("0.01")
@@ -296,6 +299,7 @@ def order_confirm(*, order_id: UUID, carrier_reference: str) -> None:
         changed += _advance(order, frm={Status.PENDING, Status.PAID}, to=Status.CONFIRMED)
         if "status" in changed:
             publish(events.OrderConfirmed(order_id=order_id), key=order_id)
+            log.info("order %s confirmed", order_id)
         _save(order, changed)
 
 
@@ -398,6 +402,7 @@ def _cancel(order: Order, reason: str) -> list[str]:
     order.status = Status.CANCELLED
     order.cancel_reason = reason
     publish(events.OrderCancelled(order_id=order.id, reason=reason), key=order.id)
+    log.info("order %s cancelled: %s", order.id, reason)
     return ["status", "cancel_reason"]
 
 

@@ -106,7 +106,7 @@ def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> P
         if payment.status != Status.CHARGING:
             return payment
         if answer.declined:
-            log.info("charge for order %s declined: %s", order_id, answer.declined)
+            log.info("payment for order %s failed: %s", order_id, answer.declined)
             payment.status, payment.failure_reason = Status.FAILED, answer.declined
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             publish(events.PaymentFailed(order_id=order_id, reason=answer.declined), key=order_id)
@@ -116,7 +116,11 @@ def payment_record_charge(*, order_id: UUID, answer: ProviderAnswer | None) -> P
         payment.status, payment.provider_charge_id = Status.CAPTURED, answer.charge_id
         payment.save(update_fields=["status", "provider_charge_id", "updated_at"])
         log.info(
-            "captured %s %s for order %s (charge %s)", payment.amount, payment.currency, order_id, answer.charge_id
+            "payment for order %s captured: %s %s (charge %s)",
+            order_id,
+            payment.amount,
+            payment.currency,
+            answer.charge_id,
         )
         publish(
             events.PaymentSucceeded(order_id=order_id, amount=payment.amount, currency=payment.currency), key=order_id
@@ -175,6 +179,7 @@ def _record_refund(payment: Payment, refund_id: str, reason: str) -> None:
     Refund.objects.create(payment=payment, amount=payment.amount, provider_refund_id=refund_id, reason=reason)
     payment.status = Status.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
+    log.info("payment for order %s refunded: %s %s (%s)", payment.order_id, payment.amount, payment.currency, reason)
     publish(
         events.PaymentRefunded(
             order_id=payment.order_id, amount=payment.amount, currency=payment.currency, reason=reason

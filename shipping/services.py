@@ -11,6 +11,7 @@ refusal its caller catches and carries on after (``shipment_dispatch``'s) keeps 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,8 @@ from eventbus import RetryAfter, publish
 from . import events
 from .carrier import AlreadyDispatched, NotServed, carrier
 from .models import Shipment
+
+log = logging.getLogger(__name__)
 
 Status = Shipment.Status
 
@@ -100,9 +103,11 @@ def shipment_record_booking(*, order_id: UUID, answer: CarrierAnswer | None) -> 
         if answer.not_served:
             _set(shipment, Status.FAILED, failure_reason=answer.not_served)
             publish(events.ShipmentFailed(order_id=order_id, reason="destination_not_served"), key=order_id)
+            log.info("shipment for order %s failed: destination_not_served", order_id)
             return shipment
         _set(shipment, Status.BOOKED, carrier_reference=answer.reference)
         publish(events.ShipmentCreated(order_id=order_id, carrier_reference=answer.reference), key=order_id)
+        log.info("shipment for order %s booked: %s", order_id, answer.reference)
     return shipment
 
 
@@ -156,8 +161,10 @@ def shipment_record_cancellation(
         if booked and answer is not None and answer.dispatched:
             _set(shipment, Status.DISPATCHED)
             publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
+            log.info("shipment for order %s dispatched (before its cancellation reached the carrier)", order_id)
         elif shipment.status in {Status.AWAITING_PAYMENT, Status.BOOKED}:
             _set(shipment, Status.CANCELLED)
+            log.info("shipment for order %s cancelled", order_id)
         if booked and shipment.status == Status.CANCELLED and not answering_request:
             publish(events.ShipmentCancelled(order_id=order_id), key=order_id)
         if answering_request and not shipment.cancel_request_answer:
@@ -185,6 +192,7 @@ def shipment_dispatch(*, order_id: UUID) -> Shipment:
         carrier().dispatch(reference=shipment.carrier_reference)
         _set(shipment, Status.DISPATCHED)
         publish(events.ShipmentDispatched(order_id=order_id), key=order_id)
+        log.info("shipment for order %s dispatched: %s", order_id, shipment.carrier_reference)
     return shipment
 
 

@@ -53,10 +53,38 @@ def test_manage_py_on_the_embedded_default_runs_in_development_mode_in_a_fresh_t
     assert result.returncode == 0, result.stderr
 
 
-def test_manage_py_against_a_named_database_still_needs_a_secret_key():
+def test_manage_py_against_a_named_database_still_needs_a_secret_key_and_says_so_in_one_line():
     result = manage_py("check", DATABASE_URL="sqlite:////tmp/never-opened.sqlite3")
-    assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("manage.py: Set the SECRET_KEY environment variable")
+    assert "docs/configuration.md" in line
+    assert "Traceback" not in result.stdout
+
+
+def test_a_malformed_setting_stops_manage_py_with_one_line_naming_it():
+    result = manage_py("seed_demo", DEBUG="perhaps")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line == (
+        "manage.py: DEBUG is malformed: expected true/false, 1/0, yes/no or on/off, got 'perhaps'"
+        " (docs/configuration.md)"
+    )
+
+
+def test_the_wsgi_application_without_a_secret_key_stops_the_server_with_one_line():
+    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3  # gunicorn's "worker failed to boot": it stops rather than restarting the worker
+    [line] = result.stderr.splitlines()
+    assert line.startswith("config.wsgi: Set the SECRET_KEY environment variable")
 
 
 def test_development_mode_on_a_public_host_name_needs_a_secret_key_of_its_own():

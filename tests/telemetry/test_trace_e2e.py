@@ -135,7 +135,7 @@ def test_the_http_span_and_every_handler_span_share_one_trace_along_causation(st
     assert str(events.get(type="orders.OrderCreated").event_id) in span_of_handler_run
 
     created = events.get(type="orders.OrderCreated")
-    [charged] = [line for line in json_log_lines(tmp_path) if line["message"].startswith("captured 19.80 EUR")]
+    [charged] = [line for line in json_log_lines(tmp_path) if "captured: 19.80 EUR" in line["message"]]
     retried = [line for line in json_log_lines(tmp_path) if "failed (attempt" in line["message"]]
     assert len(retried) == 2
     assert all(line["subscriber"] == "payments.charge_order" and line["trace_id"] == trace_id for line in retried)

@@ -4,21 +4,27 @@ The products are listed through the catalogue, whose events reach orders' price 
 workers: with ``make run`` going, that takes a moment, and the command waits for it.
 """
 
+import os
+import sys
 import time
+from argparse import ArgumentParser
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 from knox.models import AuthToken
 
 from catalog import services as catalog_services
 from catalog.models import Product
 from common.auth_backend import DEMO_GROUP
 from orders import events, services
-from orders.models import CatalogEntry
+from orders.models import CatalogEntry, Order
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -31,12 +37,25 @@ PRODUCTS = [
     ("DEMO-3", "Fountain pen", Decimal("42.00"), Decimal("0.19")),
 ]
 PRICE_LIST_WAIT_SECONDS = 60.0
+SITE = "http://127.0.0.1:8000"  # where make run serves
+
+
+@dataclass(frozen=True)
+class SagaPath:
+    """One order down one path of the saga, and what it ends as."""
+
+    shows: str
+    payment_token: str
+    country: str
+    cancel: bool = False
+
+
 PATHS = [
-    ("happy path: paid, shipped, confirmed", "tok_ok", "DE", False),
-    ("flaky provider: retried twice, then confirmed", "tok_flaky", "FR", False),
-    ("declined card: cancelled (payment_declined)", "tok_declined", "DE", False),
-    ("unserved country: refunded, cancelled (shipping_failed)", "tok_ok", "AQ", False),
-    ("customer cancels at once: cancelled (customer_cancelled)", "tok_ok", "NL", True),
+    SagaPath("happy path: confirmed (paid, parcel booked)", "tok_ok", "DE"),
+    SagaPath("flaky provider: charge retried, confirmed", "tok_flaky", "FR"),
+    SagaPath("declined card: cancelled (payment_declined)", "tok_declined", "DE"),
+    SagaPath("unserved country: refunded, cancelled (shipping_failed)", "tok_ok", "AQ"),
+    SagaPath("customer cancels at once: cancelled (customer_cancelled)", "tok_ok", "NL", cancel=True),
 ]
 # tok_slow (cancelled at the payment deadline, then refunded) is left out: its fake provider answers only
 # after the deadline (15 minutes by default), holding a worker for each attempt's whole timeout meanwhile.
@@ -45,30 +64,50 @@ PATHS = [
 class Command(BaseCommand):
     help = "List demo products; create a demo customer (printing its API token), an admin operator, and orders."
 
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--site", default=SITE, help=f"the address the printed links start with ({SITE})")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates users with known passwords: run it with DEBUG=1 only")
+        site = options["site"].rstrip("/")
         user = self._user(DEMO_USER, DEMO_PASSWORD)
         self._user(OPERATOR_USER, OPERATOR_PASSWORD, is_staff=True, is_superuser=True)
         _, token = AuthToken.objects.create(user=user)
-        self.stdout.write(f"customer: {DEMO_USER} / {DEMO_PASSWORD}   API token: {token}")
-        self.stdout.write(f"admin:    {OPERATOR_USER} / {OPERATOR_PASSWORD}   http://127.0.0.1:8000/admin/")
+        self.stdout.write("Products:")
         self._list_products()
-        for title, payment_token, country, cancel in PATHS:
-            order = services.order_place(
-                customer=user,
-                lines=[services.Wanted(sku="DEMO-1", quantity=1), services.Wanted(sku="DEMO-2", quantity=2)],
-                shipping_address=events.ShippingAddress(
-                    name="Demo Customer", line1="1 Demo Street", city="Demo City", postal_code="12345", country=country
-                ),
-                payment_token=payment_token,
-            )
-            if cancel:
-                services.order_cancel(order_id=order.id)
-            self.stdout.write(f"{order.id}  {title}")
+        self.stdout.write("\nOrders, one per saga path (each order's page in admin shows its saga):")
+        placed = [(path, self._place(user, path)) for path in PATHS]
+        width = max(len(path.shows) for path in PATHS)
+        for path, order in placed:
+            url = site + reverse("admin:orders_order_change", args=[order.id])
+            self.stdout.write(f"  {path.shows:<{width}}  {order.id}  {url}")
+        python, happy = _python(), placed[0][1]
         self.stdout.write(
-            "Watch them move: manage.py eventbus status; dispatch a confirmed one: manage.py dispatch_shipment ORDER_ID"
+            f"""
+Admin:    {site}/admin/ as {OPERATOR_USER} / {OPERATOR_PASSWORD}; the event flow at {site}/admin/flow/
+Customer: {DEMO_USER} / {DEMO_PASSWORD}; its API token, for docs/api.md's examples (paste this line):
+
+export TOKEN={token}
+
+Then, in this terminal:
+  curl -H "Authorization: Token $TOKEN" {site}/api/orders/   # the orders, as the customer sees them
+  {python} manage.py eventbus status   # deliveries by subscriber and state
+  {python} manage.py dispatch_shipment {happy.id}   # the carrier picks the happy path's parcel up"""
         )
+
+    def _place(self, user: Any, path: SagaPath) -> Order:
+        order = services.order_place(
+            customer=user,
+            lines=[services.Wanted(sku="DEMO-1", quantity=1), services.Wanted(sku="DEMO-2", quantity=2)],
+            shipping_address=events.ShippingAddress(
+                name="Demo Customer", line1="1 Demo Street", city="Demo City", postal_code="12345", country=path.country
+            ),
+            payment_token=path.payment_token,
+        )
+        if path.cancel:
+            services.order_cancel(order_id=order.id)
+        return order
 
     def _list_products(self) -> None:
         for sku, name, price, tax_rate in PRODUCTS:
@@ -76,7 +115,7 @@ class Command(BaseCommand):
             product.name, product.price, product.currency, product.tax_rate = name, price, "EUR", tax_rate
             product.listed = True
             catalog_services.product_save(product)
-            self.stdout.write(f"product:  {sku}  {name}  {price} EUR + {(tax_rate * 100).normalize()} % tax")
+            self.stdout.write(f"  {sku}  {name}  {price} EUR + {(tax_rate * 100).normalize()} % tax")
         wait_for_price_list({sku for sku, *_ in PRODUCTS})
 
     def _user(self, username: str, password: str, **flags: bool) -> Any:
@@ -97,3 +136,9 @@ def wait_for_price_list(skus: set[str]) -> None:
                 "orders' price list has not received the demo products: are the workers running (make run)?"
             )
         time.sleep(0.2)
+
+
+def _python() -> str:
+    """This interpreter as the reader would type it: .venv/bin/python from the project's root."""
+    here = Path(sys.executable)
+    return os.path.relpath(here) if here.is_relative_to(Path.cwd()) else str(here)
