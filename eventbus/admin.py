@@ -250,6 +250,14 @@ class DeadLetterAdmin(DeliveryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         return super().get_queryset(request).filter(state=Delivery.State.DEAD)
 
+    # A dead letter is a delivery: the deliveries' permissions, not the proxy's own, which would let
+    # a holder of change_deadletter act on deliveries without change_delivery.
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return any(request.user.has_perm(f"eventbus.{perm}_delivery") for perm in ("view", "change"))
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return obj is None and request.user.has_perm("eventbus.change_delivery")
+
     def get_urls(self) -> list[URLPattern]:
         # The delivery buttons live on the deliveries' URLs; the groups are the dead letters' own.
         return [*admin_groups.urls(self), *admin.ModelAdmin.get_urls(self)]

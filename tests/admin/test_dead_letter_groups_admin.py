@@ -101,7 +101,7 @@ def test_a_group_action_leaves_dead_letters_newer_than_those_seen(admin_client, 
 def test_a_view_only_user_sees_the_groups_and_acts_on_none(client, django_user_model, two_groups):
     timeouts, _ = two_groups
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_deadletter"))
+    viewer.user_permissions.add(Permission.objects.get(codename="view_delivery"))
     client.force_login(viewer)
 
     page = client.get(GROUPS)
@@ -109,5 +109,19 @@ def test_a_view_only_user_sees_the_groups_and_acts_on_none(client, django_user_m
 
     assert page.status_code == 200
     assert "Retry all" not in page.content.decode()
+    assert refused.status_code == 403
+    assert Delivery.objects.filter(state=State.DEAD).count() == 3
+
+
+def test_the_dead_letters_own_change_permission_does_not_let_anyone_act_on_deliveries(
+    client, django_user_model, two_groups
+):
+    timeouts, _ = two_groups
+    holder = django_user_model.objects.create_user("holder", password="x", is_staff=True)
+    holder.user_permissions.add(*Permission.objects.filter(codename__in=["view_deadletter", "change_deadletter"]))
+    client.force_login(holder)
+
+    refused = client.post(reverse("admin:eventbus_deadletter_groups_discard"), {**group_of(timeouts), **REASON})
+
     assert refused.status_code == 403
     assert Delivery.objects.filter(state=State.DEAD).count() == 3
