@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from eventbus.transport.peers import fetch_timeline, parse_peers
 log = logging.getLogger(__name__)
 
 SETTLING_WITHIN = timedelta(seconds=10)
+SETTLING_STALE = timedelta(seconds=30)
 
 
 def timeline(correlation_id: str, *, across_services: bool = True) -> list[TimelineEvent]:
@@ -166,12 +167,14 @@ class SagaHealth:
     started_at: datetime | None
     ended_at: datetime | None
     """When its last finished attempt ended."""
-    next_due: datetime | None = None
-    """The soonest a delivery not finished runs: a running one's start, a pending one's due time."""
+    moments: tuple[datetime, ...] = ()
+    """Each delivery not finished: a pending one's due time, a running one's start."""
 
-    def settling(self, now: datetime, *, within: timedelta = SETTLING_WITHIN) -> bool:
-        """Whether a step is running or due within ``within``: the saga is about to change."""
-        return self.next_due is not None and self.next_due - now <= within
+    def settling(self, now: datetime) -> bool:
+        """Whether the saga is about to change: a step started or came due in the last ``SETTLING_STALE``
+        or comes due within ``SETTLING_WITHIN``. One due longer ago and still not taken waits on
+        something else (its subscriber paused, no worker, an ordered key behind a dead letter)."""
+        return any(now - SETTLING_STALE <= moment <= now + SETTLING_WITHIN for moment in self.moments)
 
     @property
     def took_ms(self) -> float | None:
@@ -213,15 +216,15 @@ def saga_health(events: list[TimelineEvent]) -> SagaHealth:
         open=sum(d.state in ("pending", "running") for _, d in deliveries),
         started_at=min((event.time for event in events), default=None),
         ended_at=max(ends, default=None),
-        next_due=min((_due(d) for _, d in deliveries if d.state in ("pending", "running")), default=None),
+        moments=tuple(moment for _, d in deliveries if (moment := _moment(d)) is not None),
     )
 
 
-def _due(delivery: DeliveryStep) -> datetime:
-    """A running delivery is due already (its start, or the saga's past); a pending one at its due time."""
-    if delivery.state == "running" or delivery.available_at is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return delivery.available_at
+def _moment(delivery: DeliveryStep) -> datetime | None:
+    """A pending delivery's due time, a running one's start (its latest attempt's); None once finished."""
+    if delivery.state == "running" and delivery.history:
+        return delivery.history[-1].started_at
+    return delivery.available_at if delivery.state in ("pending", "running") else None
 
 
 def in_time_order(events: list[TimelineEvent]) -> list[TimelineEvent]:

@@ -53,8 +53,10 @@ class DeliveryStep:
     @property
     def current_error(self) -> str:
         """The error that stands now: none once the delivery is done (a recovered one's errors are its
-        past attempts'), nor for one that was discarded or replayed without failing since."""
-        return "" if self.state == State.DONE else self.last_error
+        past attempts'), nor for one that was discarded or retried by an operator without failing since:
+        only a dead one's, and a retrying one's (pending or running after a failed attempt)."""
+        stands = self.state == State.DEAD or (self.state in (State.PENDING, State.RUNNING) and self.attempts > 0)
+        return self.last_error if stands else ""
 
     @property
     def past_failures(self) -> tuple[AttemptStep, ...]:

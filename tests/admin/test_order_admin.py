@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
@@ -76,6 +78,16 @@ def test_a_dead_letter_is_retried_from_the_timeline_and_then_done(admin_client, 
 
 
 def test_a_settled_saga_page_does_not_reload(admin_client, compensated_order):
+    assert RELOADS not in order_page(admin_client, compensated_order).content.decode()
+
+
+def test_a_step_due_long_ago_and_not_taken_stops_the_reloading(admin_client, compensated_order):
+    """Its subscriber paused, or no worker up: reloading would not change the page."""
+    dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
+    Delivery.objects.filter(id=dead.id).update(state=State.PENDING, attempts=0)
+    assert RELOADS in order_page(admin_client, compensated_order).content.decode()
+
+    Delivery.objects.filter(id=dead.id).update(available_at=timezone.now() - timedelta(minutes=1))
     assert RELOADS not in order_page(admin_client, compensated_order).content.decode()
 
 

@@ -16,7 +16,7 @@ from eventbus.operations import purge
 from eventbus.operations.story import _event as from_peer
 from eventbus.operations.story import as_json, in_time_order, saga_health
 from eventbus.store import Operator, claim, relay, release_expired_leases
-from eventbus.store.history import timeline
+from eventbus.store.history import DeliveryStep, timeline
 from eventbus.testing import run_pending
 from tests.busapp.events import Fanout, Ping
 from tests.busapp.models import Switch
@@ -144,3 +144,19 @@ def test_a_table_in_time_order_lists_events_as_published_and_deliveries_as_they_
     for event in ordered:
         starts = [d.history[0].started_at for d in event.deliveries]
         assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize(
+    ("state", "attempts", "stands"),
+    [
+        ("dead", 20, True),
+        ("pending", 3, True),  # retrying
+        ("running", 4, True),  # its next attempt runs
+        ("done", 2, False),  # recovered
+        ("discarded", 20, False),
+        ("pending", 0, False),  # an operator's retry: a fresh set of attempts, none failed yet
+    ],
+)
+def test_an_error_stands_only_while_the_delivery_is_dead_or_retrying(state, attempts, stands):
+    step = DeliveryStep(1, "busapp.notify", state, attempts, "boom", None, None)
+    assert step.current_error == ("boom" if stands else "")
