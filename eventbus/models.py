@@ -88,7 +88,7 @@ class Delivery(models.Model):
         DISCARDED = "discarded"
 
     # No index of its own: the unique (event, subscriber) constraint's index leads with it.
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.DB_CASCADE, related_name="deliveries", db_index=False)
     subscriber = models.CharField(max_length=200)
     key = models.CharField(max_length=200)
     ordered = models.BooleanField(default=False)
@@ -145,7 +145,8 @@ class DeliveryAttempt(models.Model):
     Written by the store with the outcome it records (``eventbus.store.delivering``): a success in
     the handler's own transaction, a failure with the delivery's new state. The delivery keeps only
     its latest error; here is every attempt's, so a recovered delivery shows its failures as past.
-    Deleted with its delivery (purge cascades to them).
+    Deleted with its delivery by the database (ON DELETE CASCADE): a purge deletes deliveries in SQL
+    alone, without reading them first.
     """
 
     class Outcome(models.TextChoices):
@@ -155,7 +156,7 @@ class DeliveryAttempt(models.Model):
         DEAD = "dead"  # it failed with no attempt left, or permanently: dead-lettered
         LOST = "lost"  # its worker was lost (the lease expired during the attempt)
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_history")
+    delivery = models.ForeignKey(Delivery, on_delete=models.DB_CASCADE, related_name="attempt_history")
     number = models.PositiveIntegerField(help_text="Its delivery's attempt count (a retry starts at 1).")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

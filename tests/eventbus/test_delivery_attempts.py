@@ -6,7 +6,8 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from eventbus import publish
@@ -106,9 +107,13 @@ def test_a_lost_worker_leaves_a_lost_attempt():
 def test_purge_removes_attempts_with_their_delivery():
     flaky_then_fixed()
     assert DeliveryAttempt.objects.exists()
-    purge(timedelta(seconds=-60), by=Operator("test", via="cli"))
+    with CaptureQueriesContext(connection) as queries:
+        purge(timedelta(seconds=-60), by=Operator("test", via="cli"))
     assert not Delivery.objects.exists()
     assert not DeliveryAttempt.objects.exists()
+    deletes = [query["sql"] for query in queries if query["sql"].startswith("DELETE")]
+    assert len(deletes) == 1, "the database deletes deliveries and attempts with their events"
+    assert not any("last_traceback" in query["sql"] for query in queries), "no delivery is read to be deleted"
 
 
 def test_the_peer_timeline_carries_attempts_and_a_peer_without_them_still_parses():
