@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -70,6 +71,8 @@ class DrawnLane:
 
 
 def flow_page(request: HttpRequest) -> TemplateResponse:
+    if not request.user.has_perm("eventbus.view_delivery"):
+        raise PermissionDenied("The event flow is for staff who may view deliveries.")
     window = request.GET.get("window", DEFAULT_WINDOW)
     window = window if window in WINDOWS else DEFAULT_WINDOW
     refresh = request.GET.get("refresh") != "off"

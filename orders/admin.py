@@ -99,6 +99,7 @@ class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
             "timeline": in_time_order(events),
             "saga_start": min((event.time for event in events), default=None),
             "return_to": request.get_full_path(),
+            "may_act_on_deliveries": request.user.has_perm("eventbus.change_delivery"),
             "links": {
                 "payment": _changelist("payments", "payment", f"order_id={order.id}"),
                 "shipment": _changelist("shipping", "shipment", f"order_id={order.id}"),

@@ -13,10 +13,16 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
+from eventbus import conf
 from eventbus.models import WorkerHeartbeat
 
-# A worker not seen for this long is not counted as up.
-UP_WITHIN = timedelta(minutes=1)
+# A worker not seen for this long is not counted as up: a minute, or three heartbeats if they are longer.
+UP_AT_LEAST = timedelta(minutes=1)
+
+
+def up_within() -> timedelta:
+    return max(UP_AT_LEAST, 3 * timedelta(seconds=conf.current().heartbeat_seconds))
+
 # A row not written for this long is deleted by the next beat that prunes.
 FORGOTTEN_AFTER = timedelta(hours=1)
 BEAT_TIMEOUT_MS = 2000
@@ -41,7 +47,7 @@ class SeenWorker:
     processed: int
 
     def is_up(self, now: datetime) -> bool:
-        return now - self.last_seen_at <= UP_WITHIN
+        return now - self.last_seen_at <= up_within()
 
 
 def beat(found: Beat, *, now: datetime, prune: bool = False) -> None:
@@ -81,14 +87,14 @@ def seen(now: datetime) -> list[SeenWorker]:
 
 
 def up_count(now: datetime) -> int:
-    return WorkerHeartbeat.objects.filter(last_seen_at__gte=now - UP_WITHIN).count()
+    return WorkerHeartbeat.objects.filter(last_seen_at__gte=now - up_within()).count()
 
 
 def up_by_queue(now: datetime, queues: Iterable[str]) -> dict[str, int]:
-    """Workers up (seen within ``UP_WITHIN``) per queue they consume: each of ``queues`` (0 when no worker
+    """Workers up (seen within ``up_within()``) per queue they consume: each of ``queues`` (0 when no worker
     consumes it) and any other queue a worker up consumes."""
     counts = dict.fromkeys(queues, 0)
-    up = WorkerHeartbeat.objects.filter(last_seen_at__gte=now - UP_WITHIN).values_list("queues", flat=True)
+    up = WorkerHeartbeat.objects.filter(last_seen_at__gte=now - up_within()).values_list("queues", flat=True)
     for consumed in up[:1000]:
         for queue in consumed:
             counts[queue] = counts.get(queue, 0) + 1

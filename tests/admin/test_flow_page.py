@@ -138,3 +138,4 @@ def test_staff_who_may_not_see_deliveries_get_no_card(client):
     page = client.get(reverse("admin:index"))
     assert page.status_code == 200
     assert 'id="bus-health"' not in page.content.decode()
+    assert client.get(FLOW).status_code == 403, "nor the flow page (worker hosts, the bus's counts)"

@@ -193,7 +193,9 @@ def staff_without_permissions(client):
     return client
 
 
-def test_staff_who_may_only_view_can_neither_retry_nor_cancel(staff_without_permissions, compensated_order):
+def test_staff_who_may_only_view_can_neither_retry_nor_cancel(
+    staff_without_permissions, compensated_order, admin_client
+):
     client = staff_without_permissions
     dead = Delivery.objects.get(subscriber="busapp.audit_cancellation")
     assert client.post(reverse("admin:eventbus_delivery_retry", args=[dead.id])).status_code == 403
@@ -201,5 +203,8 @@ def test_staff_who_may_only_view_can_neither_retry_nor_cancel(staff_without_perm
     assert dead.state == State.DEAD
     page = order_page(client, compensated_order).content.decode()
     assert "audit trail unavailable" in page
+    retry_url = reverse("admin:eventbus_delivery_retry", args=[dead.id])
+    assert retry_url not in page, "no button the viewer may not press"
+    assert retry_url in order_page(admin_client, compensated_order).content.decode()
     changelist = client.get(reverse("admin:orders_order_changelist")).content.decode()
     assert "request_cancellation" not in changelist

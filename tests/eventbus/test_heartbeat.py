@@ -109,3 +109,12 @@ def test_a_running_worker_appears_with_its_queues_and_counts_the_tasks_it_takes(
         publish(Ping(n=1), key="k")
     wait_until(lambda: Delivery.objects.filter(subscriber="busapp.record_ping", state="done").exists(), timeout=30)
     wait_until(lambda: WorkerHeartbeat.objects.get(id=row.id).processed > 0, timeout=30, what="the tasks taken counted")
+
+
+@pytest.mark.django_db
+def test_a_worker_with_longer_heartbeats_is_up_for_three_of_them(settings):
+    now = timezone.now()
+    workers.beat(workers.Beat("celery@slow", 1, ("eventbus",), now, 0), now=now - timedelta(seconds=90))
+    assert workers.up_count(now) == 0, "90 s unseen, with the default 15 s heartbeat: down"
+    settings.EVENTBUS_HEARTBEAT_SECONDS = 40
+    assert workers.up_count(now) == 1, "90 s is less than three 40 s heartbeats: up"
