@@ -95,7 +95,7 @@ class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
         return {
             "summary": saga_summary.summarize(order, health, now=now),
             "refresh_seconds": REFRESH_SECONDS if health.settling(now) else None,
-            "chart": saga_chart(events, compensating=saga_summary.COMPENSATING, now=now),
+            "chart": saga_chart(events, compensating=saga_summary.COMPENSATING),
             "timeline": in_time_order(events),
             "saga_start": min((event.time for event in events), default=None),
             "return_to": request.get_full_path(),

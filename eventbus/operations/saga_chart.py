@@ -213,7 +213,6 @@ def saga_chart(
     events: list[TimelineEvent],
     *,
     compensating: Iterable[str] = (),
-    now: datetime | None = None,
     facts: dict[str, SubscriberFacts] | None = None,
 ) -> SagaChart | None:
     """The picture of a saga's timeline (``eventbus.timeline``), or None when it has no events.
@@ -224,7 +223,6 @@ def saga_chart(
     if not events:
         return None
     start = min(event.time for event in events)
-    now = now or max(event.time for event in events)
     if facts is None:
         facts = subscriber_facts({d.subscriber for event in events for d in event.deliveries})
 
