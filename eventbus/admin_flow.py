@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from eventbus.kernel.durations import age_label, duration_label
 from eventbus.operations.flow import Reaction, choreography
 from eventbus.operations.flow_chart import Lane, Node, chart
 from eventbus.store import workers
@@ -113,13 +114,15 @@ def _drawn(node: Node, reaction: Reaction, since: datetime, now: datetime) -> Dr
         node,
         done=Figure(str(counts.handled), "done", _deliveries(finished)),
         recovered=Figure(str(counts.recovered), "recovered", _deliveries({**finished, "attempts__gt": 1})),
-        p95=Figure(_milliseconds(counts.p95_ms), "p95", _deliveries(finished)) if counts.p95_ms is not None else None,
+        p95=Figure(duration_label(counts.p95_ms), "p95", _deliveries(finished)) if counts.p95_ms is not None else None,
         retrying=Figure(
             str(counts.retrying), "retrying", _deliveries({**edge, "state": "pending", "attempts__gt": 0}), "warn"
         ),
         dead=Figure(str(counts.dead), "dead", _dead_letters(edge), "dead"),
         waiting=Figure(str(counts.backlog), "waiting", pending),
-        oldest=Figure(_age(now - counts.oldest_due), "oldest", pending, "late") if counts.oldest_due else None,
+        oldest=Figure(age_label((now - counts.oldest_due).total_seconds()), "oldest", pending, "late")
+        if counts.oldest_due
+        else None,
         tone=_tone(counts),
     )
 
@@ -146,16 +149,3 @@ def _dead_letters(query: Mapping[str, object]) -> str:
 
 def _query(**params: str | None) -> str:
     return "?" + urlencode({name: value for name, value in params.items() if value is not None})
-
-
-def _milliseconds(value: float) -> str:
-    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
-
-
-def _age(age: timedelta) -> str:
-    seconds = max(age.total_seconds(), 0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from eventbus.kernel.durations import duration_label
 from eventbus.store.history import DeliveryStep, SubscriberFacts, TimelineEvent, subscriber_facts
 
 BREAK_AFTER_MS = 1000.0
@@ -471,18 +472,3 @@ def offset_label(ms: float) -> str:
     if abs(ms) < 1000:
         return f"{ms:.0f} ms"
     return duration_label(ms)
-
-
-def duration_label(ms: float, *, short: bool = False) -> str:
-    """A duration in words a person reads at a glance: 850 ms, 4.0 s, 15 min 3 s, 2 h 5 min; ``short``
-    drops the smaller unit past a minute (15 min)."""
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min" + (f" {seconds} s" if seconds and not short else "")
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h" + (f" {minutes} min" if minutes and not short else "")

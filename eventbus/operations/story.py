@@ -19,7 +19,7 @@ from uuid import UUID
 from django.utils.dateparse import parse_datetime
 
 from eventbus import conf
-from eventbus.operations.saga_chart import duration_label
+from eventbus.kernel.durations import duration_label
 from eventbus.store.history import AttemptStep, DeliveryStep, TimelineEvent, in_causal_order, subscriber_facts
 from eventbus.store.history import timeline as local_timeline
 from eventbus.transport.peers import fetch_timeline, parse_peers

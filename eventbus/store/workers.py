@@ -23,6 +23,7 @@ UP_AT_LEAST = timedelta(minutes=1)
 def up_within() -> timedelta:
     return max(UP_AT_LEAST, 3 * timedelta(seconds=conf.current().heartbeat_seconds))
 
+
 # A row not written for this long is deleted by the next beat that prunes.
 FORGOTTEN_AFTER = timedelta(hours=1)
 BEAT_TIMEOUT_MS = 2000

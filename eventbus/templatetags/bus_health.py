@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django import template
 from django.utils import timezone
 
+from eventbus.kernel.durations import age_label
 from eventbus.store import flow_counts, workers
 
 register = template.Library()
@@ -22,12 +23,7 @@ class BusHealth:
 
     @property
     def oldest_due(self) -> str:
-        seconds = self.oldest_due_seconds
-        if seconds is None:
-            return "none"
-        if seconds < 120:
-            return f"{seconds:.0f} s"
-        return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+        return "none" if self.oldest_due_seconds is None else age_label(self.oldest_due_seconds)
 
     @property
     def late(self) -> bool:

@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from eventbus.kernel.durations import duration_label
 from eventbus.operations.saga_chart import (
     BREAK_AFTER_MS,
     BREAK_WIDTH,
@@ -13,7 +14,6 @@ from eventbus.operations.saga_chart import (
     MIN_STRETCH_WIDTH,
     RIGHT_PAD,
     WIDTH,
-    duration_label,
     lane_of,
     nice_ticks,
     offset_label,
