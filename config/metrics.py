@@ -34,7 +34,9 @@ class ProcessFiles(MultiProcessCollector):
 class StuckSagas(Collector):
     """Stuck sagas by their most pressing reason (``orders.stuck``), read from the database at each
     scrape like the bus's gauges: the same in every process, nothing kept between scrapes, and a
-    bounded cost (two queries: the bus's dead and discarded deliveries, then the candidate orders)."""
+    bounded cost (two queries of at most ``stuck.READ_AT_MOST`` rows each: the bus's oldest dead and
+    discarded deliveries, then the oldest candidate orders). ``orders_stuck_sagas_truncated`` is 1 when
+    that read was cut short: the counts are then a floor."""
 
     def collect(self) -> Iterator[Metric]:
         from orders import stuck  # only where orders runs: a split's payments service has no orders table
@@ -44,9 +46,15 @@ class StuckSagas(Collector):
             "Orders whose saga waits for a person, by most pressing reason (manage.py stuck_sagas lists them)",
             labels=["reason"],
         )
-        for reason, count in stuck.count_by_reason().items():
+        report = stuck.stuck_sagas()
+        for reason, count in report.by_reason().items():
             gauge.add_metric([reason.value], count)
         yield gauge
+        yield GaugeMetricFamily(
+            "orders_stuck_sagas_truncated",
+            "1 when orders_stuck_sagas read only the oldest deliveries and orders it may read: its counts are a floor",
+            value=int(report.truncated),
+        )
 
 
 @require_GET

@@ -8,8 +8,9 @@ The public API, the only part of the bus a context imports:
   may raise: ``PermanentError``, ``RetryAfter``;
 - in services: ``publish``; in reads: ``timeline`` (a saga's story), ``TimelineEvent`` and its ``Progress``,
   ``in_time_order`` (its table's order), ``saga_health`` (its dead letters, retries and total time: a
-  ``SagaHealth``), ``saga_chart`` (its picture's geometry), and ``troubled_deliveries`` (which
-  correlations have a dead, discarded or retrying delivery: each a ``TroubledDelivery``);
+  ``SagaHealth``, each retry a ``Retrying`` that says itself in words), ``saga_chart`` (its picture's
+  geometry), and ``troubled_deliveries`` (which correlations have a dead, discarded or retrying
+  delivery: each a ``TroubledDelivery``);
 - for an operator's action a context carries out (an operator's cancellation): ``audit`` and
   ``Operator``, which add it to the bus's audit trail in the caller's transaction.
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from eventbus.engine.publishing import publish
     from eventbus.operations.actions import record as audit
     from eventbus.operations.saga_chart import saga_chart
-    from eventbus.operations.story import SagaHealth, in_time_order, saga_health, timeline
+    from eventbus.operations.story import Retrying, SagaHealth, in_time_order, saga_health, timeline
     from eventbus.store.history import Progress, TimelineEvent
     from eventbus.store.operating import Operator
     from eventbus.store.troubles import TroubledDelivery, troubled_deliveries
@@ -39,6 +40,7 @@ __all__ = [
     "PermanentError",
     "Progress",
     "RetryAfter",
+    "Retrying",
     "SagaHealth",
     "TimelineEvent",
     "TroubledDelivery",
@@ -68,7 +70,7 @@ def __getattr__(name: str) -> Any:
         from eventbus.store.operating import Operator
 
         return Operator
-    if name in ("timeline", "saga_health", "in_time_order", "SagaHealth"):
+    if name in ("timeline", "saga_health", "in_time_order", "SagaHealth", "Retrying"):
         from eventbus.operations import story
 
         return getattr(story, name)

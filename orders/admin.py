@@ -14,8 +14,8 @@ from django.utils import timezone
 from common.admin import ReadOnlyAdmin
 from eventbus import Operator, in_time_order, saga_chart, saga_health
 
-from . import saga_summary, selectors, services, stuck
-from .admin_list import NeedsAttentionFilter, OrderListColumns
+from . import saga_summary, selectors, services
+from .admin_list import NeedsAttentionFilter, OrderListColumns, stuck_count, stuck_report
 from .models import CatalogEntry, Order, OrderLine
 
 
@@ -76,7 +76,7 @@ class OrderAdmin(OrderListColumns, ReadOnlyAdmin):
         return request.user.has_perm("orders.cancel_order")
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "stuck_count": len(stuck.stuck_sagas())}
+        extra_context = {**(extra_context or {}), "stuck_count": stuck_count(stuck_report(request))}
         return super().changelist_view(request, extra_context)
 
     def change_view(

@@ -1,17 +1,21 @@
 """The order list's columns and filter: what needs attention (dead, stalled, stuck, retrying), payment, shipment.
 
 The bus's facts for a page are read once for the page's orders (``OrderChangeList``), never per row,
-so the list costs the same number of queries whatever its length.
+so the list costs the same number of queries whatever its length. The stuck sagas (the *Stuck sagas: N*
+button, the ``stuck`` filter) are assessed once per request (``stuck_report``), in a bounded read.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -19,6 +23,22 @@ from . import stuck
 from .models import Order
 
 ID_BREAK = 19  # the order id wraps after its third group, and only there: two short lines
+NAME_DOT = re.compile(r"(?<=[A-Za-z_]\.)(?=[A-Za-z_])")  # between a name's parts: shipping.|book_shipment
+_REPORTS: WeakKeyDictionary[HttpRequest, stuck.StuckReport] = WeakKeyDictionary()
+
+
+def stuck_report(request: HttpRequest) -> stuck.StuckReport:
+    """This request's stuck sagas, assessed once however many parts of the page ask (the button, the
+    filter, its facets)."""
+    report = _REPORTS.get(request)
+    if report is None:
+        report = _REPORTS[request] = stuck.stuck_sagas()
+    return report
+
+
+def stuck_count(report: stuck.StuckReport) -> int | str:
+    """The button's number: a count (0 leaves the button quiet), or "1000+" when the read was cut short."""
+    return report.count if report.truncated else len(report.sagas)
 
 
 class OrderChangeList(ChangeList):
@@ -48,7 +68,9 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None or value not in stuck.Attention.values:
             return queryset
-        return stuck.needing_attention(queryset, stuck.Attention(value))
+        attention = stuck.Attention(value)
+        report = stuck_report(request) if attention == stuck.Attention.STUCK else None
+        return stuck.needing_attention(queryset, attention, report=report)
 
 
 class OrderListColumns:
@@ -99,10 +121,12 @@ class OrderListColumns:
 
     @admin.display(description="placed", ordering="created_at")
     def placed(self, order: Order) -> SafeString:
+        """In the site's time zone, like the admin's other dates (the date hierarchy, the change page)."""
+        placed = timezone.localtime(order.created_at)
         return format_html(
             '<span class="placed">{}</span><span class="quiet">{}</span>',
-            f"{order.created_at:%Y-%m-%d}",
-            f"{order.created_at:%H:%M:%S}",
+            f"{placed:%Y-%m-%d}",
+            f"{placed:%H:%M:%S}",
         )
 
     @admin.display(description="shipment", ordering="shipment_status")
@@ -113,5 +137,6 @@ class OrderListColumns:
 
 
 def _breakable(text: str) -> SafeString:
-    """The text, escaped, that may wrap after each dot of a subscriber's name (``shipping.book_shipment``)."""
-    return mark_safe(".<wbr>".join(escape(part) for part in text.split(".")))  # each part is escaped
+    """The text, escaped, that may wrap after each dot of a subscriber's name (``shipping.book_shipment``),
+    and only there: not inside a number ("next in 4.0 s")."""
+    return mark_safe("<wbr>".join(escape(part) for part in NAME_DOT.split(text)))  # each part is escaped

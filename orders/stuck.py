@@ -2,13 +2,15 @@
 
 What counts is per saga state (docs/saga.md, "Stuck sagas"): a dead letter in the saga (any state:
 a dead refund leaves money captured on a cancelled order); a stall a saga deadline set; a discarded
-step in a saga that still waits for it; and an order past its state's deadline by a grace
+step of a context the saga still waits on; and an order past its state's deadline by a grace
 (``ORDERS_STUCK_*_SECONDS``): ``pending`` past its payment deadline, ``paid`` without news,
 a cancellation unanswered. Orders reads the bus's facts through its public API
 (``troubled_deliveries``), this database's only: in a split deployment the other services' dead
 letters show on their own ``/metrics`` and admin, and the age findings still catch their effect.
 
-Every function here reads a bounded number of queries, whatever the number of orders.
+Every function here costs a fixed number of queries whatever the number of orders, and reads a
+bounded number of rows: ``stuck_sagas`` at most ``READ_AT_MOST`` deliveries and as many orders, the
+oldest first (the longest stuck are the most urgent), and says when there were more (``truncated``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from django.db.models import Q, QuerySet, TextChoices
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from eventbus import TroubledDelivery, troubled_deliveries
+from eventbus import Event, Retrying, TroubledDelivery, troubled_deliveries
+from payments import events as payments_events
+from shipping import events as shipping_events
 
 from .models import Order
+from .saga_summary import STALLED_REASONS
 
 Status = Order.Status
-DEAD, DISCARDED = "dead", "discarded"
+DEAD, DISCARDED, RETRYING = "dead", "discarded", "retrying"
+READ_AT_MOST = 1000
+"""The most dead and discarded deliveries, and the most candidate orders, one assessment reads (the
+oldest first); past it the report says ``truncated`` and its count is a floor ("1000+")."""
 
 
 class Reason(TextChoices):
@@ -50,12 +58,6 @@ class Attention(TextChoices):
     STALLED = "stalled", "stalled"
     STUCK = "stuck", "stuck"
     RETRYING = "retrying", "retrying"
-
-
-STALL_WORDS = {
-    "not_booked_by_deadline": "paid, not booked by its deadline",
-    "cancellation_unanswered": "cancellation not answered by shipping by its deadline",
-}
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,30 @@ class StuckSaga:
 
 
 @dataclass(frozen=True)
+class StuckReport:
+    """The stuck sagas found, the longest stuck first, and whether the read was cut short."""
+
+    sagas: tuple[StuckSaga, ...]
+    truncated: bool
+    """More dead or discarded deliveries, or more candidate orders, than were read: ``sagas`` are those
+    found among the oldest, and there may be more."""
+
+    @property
+    def count(self) -> str:
+        """How many, for a person: "3", or "1000+" when the read was cut short."""
+        return f"{len(self.sagas)}{'+' if self.truncated else ''}"
+
+    @property
+    def order_ids(self) -> list[UUID]:
+        return [saga.order.id for saga in self.sagas]
+
+    def by_reason(self) -> dict[Reason, int]:
+        """The sagas by their most pressing reason, every reason present (0 when none)."""
+        counted = Counter(saga.reason for saga in self.sagas)
+        return {reason: counted[reason] for reason in Reason}
+
+
+@dataclass(frozen=True)
 class Flag:
     """One order's line in the order list's "needs attention" column."""
 
@@ -112,29 +138,35 @@ class Flag:
     link: str
 
 
-def stuck_sagas(now: datetime | None = None, limits: Limits | None = None) -> list[StuckSaga]:
-    """Every stuck saga, the longest stuck first: two queries (the bus's troubles, then the orders)."""
+def stuck_sagas(
+    now: datetime | None = None, limits: Limits | None = None, *, at_most: int | None = None
+) -> StuckReport:
+    """The stuck sagas, the longest stuck first, in two queries of at most ``at_most`` rows each
+    (``READ_AT_MOST``): the bus's dead and discarded deliveries (dead first, the oldest first), then
+    the candidate orders (the oldest first)."""
     now, limits = now or timezone.now(), limits or Limits.from_settings()
-    troubles = _by_order(trouble for trouble in troubled_deliveries() if not trouble.retrying)
-    candidates = Order.objects.filter(
-        _past_limits(now, limits) | Q(stalled_at__isnull=False) | Q(id__in=list(troubles))
+    at_most = READ_AT_MOST if at_most is None else at_most
+    read = troubled_deliveries(kinds=(DEAD, DISCARDED), at_most=at_most + 1)
+    troubles = _by_order(read[:at_most])
+    candidates = list(
+        Order.objects.filter(
+            _past_limits(now, limits) | Q(stalled_at__isnull=False) | Q(id__in=list(troubles))
+        ).order_by("created_at", "id")[: at_most + 1]
     )
     found = []
-    for order in candidates:
+    for order in candidates[:at_most]:
         findings = assess(order, troubles.get(order.id, []), now=now, limits=limits)
         if findings:
             found.append(StuckSaga(order, tuple(findings)))
-    return sorted(found, key=lambda saga: (saga.since, str(saga.order.id)))
-
-
-def count_by_reason(now: datetime | None = None) -> dict[Reason, int]:
-    """Stuck sagas by their most pressing reason, every reason present (0 when none)."""
-    counted = Counter(saga.reason for saga in stuck_sagas(now))
-    return {reason: counted[reason] for reason in Reason}
+    found.sort(key=lambda saga: (saga.since, str(saga.order.id)))
+    return StuckReport(tuple(found), truncated=len(read) > at_most or len(candidates) > at_most)
 
 
 def flags(orders: Sequence[Order], now: datetime | None = None) -> dict[UUID, Flag]:
-    """The "needs attention" flag of each of these orders that has one: one query to the bus."""
+    """The "needs attention" flag of each of these orders that has one: one query to the bus.
+
+    A retry is said in the order page's words (``eventbus.Retrying``): "retrying: attempt 4 of 20,
+    next in 4.0 s"."""
     now, limits = now or timezone.now(), Limits.from_settings()
     troubles = _by_order(troubled_deliveries([str(order.id) for order in orders]))
     flagged = {}
@@ -145,22 +177,24 @@ def flags(orders: Sequence[Order], now: datetime | None = None) -> dict[UUID, Fl
         if findings:
             flagged[order.id] = _flag(findings[0])
         elif retrying:
-            words = _retrying_words(retrying[0], now)
-            flagged[order.id] = Flag(Attention.RETRYING, words, words, _delivery_page(retrying[0]))
+            retry = _as_retrying(retrying[0])
+            words = f"{retry.subscriber} {retry.in_words(now)}"
+            why = f"{words}; {retry.event_type}: {_error_line(retry.error)}"
+            flagged[order.id] = Flag(Attention.RETRYING, words, why, _delivery_page(retrying[0]))
     return flagged
 
 
-def needing_attention(orders: QuerySet[Order], attention: Attention, now: datetime | None = None) -> QuerySet[Order]:
-    """These orders narrowed to those flagged (``stuck``: stuck for any reason)."""
+def needing_attention(
+    orders: QuerySet[Order], attention: Attention, now: datetime | None = None, *, report: StuckReport | None = None
+) -> QuerySet[Order]:
+    """These orders narrowed to those flagged (``stuck``: stuck for any reason, from ``report`` when
+    the caller has one). Dead and retrying come from the oldest ``READ_AT_MOST`` such deliveries."""
     if attention == Attention.STALLED:
         return orders.filter(stalled_at__isnull=False)
     if attention == Attention.STUCK:
-        return orders.filter(id__in=[saga.order.id for saga in stuck_sagas(now)])
-    if attention == Attention.DEAD:
-        flagged = [trouble for trouble in troubled_deliveries() if trouble.state == DEAD]
-    else:
-        flagged = [trouble for trouble in troubled_deliveries() if trouble.retrying]
-    return orders.filter(id__in=list(_by_order(flagged)))
+        return orders.filter(id__in=(report or stuck_sagas(now)).order_ids)
+    kind = DEAD if attention == Attention.DEAD else RETRYING
+    return orders.filter(id__in=list(_by_order(troubled_deliveries(kinds=[kind], at_most=READ_AT_MOST))))
 
 
 def assess(order: Order, troubles: Iterable[TroubledDelivery], *, now: datetime, limits: Limits) -> list[Finding]:
@@ -175,15 +209,15 @@ def assess(order: Order, troubles: Iterable[TroubledDelivery], *, now: datetime,
                 Finding(Reason.DEAD_LETTER, _dead_words(trouble), short, trouble.since, _delivery_page(trouble))
             )
     if order.stalled_at is not None:
-        words = STALL_WORDS.get(order.stalled_reason, order.stalled_reason)
+        words = STALLED_REASONS.get(order.stalled_reason, order.stalled_reason)
         why = f"stalled ({order.stalled_reason}): {words}"
         findings.append(Finding(Reason.STALLED, why, words, order.stalled_at, _order_page(order)))
-    if _still_waits(order):
-        for trouble in stopped:
-            if trouble.state == DISCARDED:
-                words = f"{trouble.subscriber} discarded on {trouble.event_type}: nothing will run this step"
-                short = f"{trouble.subscriber} discarded"
-                findings.append(Finding(Reason.STEP_DISCARDED, words, short, trouble.since, _delivery_page(trouble)))
+    waited_on = waits_on(order)
+    for trouble in stopped:
+        if trouble.state == DISCARDED and trouble.subscriber.partition(".")[0] in waited_on:
+            words = f"{trouble.subscriber} discarded on {trouble.event_type}: nothing will run this step"
+            short = f"{trouble.subscriber} discarded"
+            findings.append(Finding(Reason.STEP_DISCARDED, words, short, trouble.since, _delivery_page(trouble)))
     findings.extend(_past_deadline(order, now, limits))
     return sorted(findings, key=lambda finding: (list(Reason).index(finding.reason), finding.since))
 
@@ -229,12 +263,29 @@ def _cancellation_open(order: Order) -> bool:
     return order.cancel_requested_at is not None and order.status not in (Status.CANCELLED, Status.SHIPPED)
 
 
-def _still_waits(order: Order) -> bool:
-    """Whether a discarded step can leave this saga short: it has not ended, or it ended cancelled
-    with money captured and not refunded."""
-    if order.status in (Status.PENDING, Status.PAID) or _cancellation_open(order):
-        return True
-    return order.status == Status.CANCELLED and order.amount_paid > order.amount_refunded
+def waits_on(order: Order) -> frozenset[str]:
+    """The contexts whose steps this order's saga still waits on (none once it has ended): the context
+    its news is to come from (payments for a payment while ``pending``, and for a refund while
+    ``cancelled`` with more paid than refunded; shipping for a booking while ``paid``, and for the
+    answer to an open cancellation), and orders itself, whose handlers are to hear that news.
+
+    A subscriber belongs to the context its id starts with (``payments.charge_order``, the default id
+    of a handler in ``payments``): a discarded delivery of any other subscriber (a notifier, an
+    audit trail) leaves this saga where it was.
+    """
+    news_from = set()
+    if order.status == Status.PENDING:
+        news_from.add(_context(payments_events.PaymentSucceeded))
+    if order.status == Status.PAID or _cancellation_open(order):
+        news_from.add(_context(shipping_events.ShipmentCreated))
+    if order.status == Status.CANCELLED and order.amount_paid > order.amount_refunded:
+        news_from.add(_context(payments_events.PaymentRefunded))
+    return frozenset({Order._meta.app_label, *news_from}) if news_from else frozenset()
+
+
+def _context(event: type[Event]) -> str:
+    """The context that publishes this event: its type's prefix (``payments.PaymentSucceeded``)."""
+    return event.event_type.partition(".")[0]
 
 
 def _by_order(troubles: Iterable[TroubledDelivery]) -> dict[UUID, list[TroubledDelivery]]:
@@ -257,15 +308,24 @@ def _flag(finding: Finding) -> Flag:
 
 
 def _dead_words(trouble: TroubledDelivery) -> str:
-    error = trouble.last_error.splitlines()[0][:80] if trouble.last_error else "no error recorded"
+    error = _error_line(trouble.last_error) if trouble.last_error else "no error recorded"
     return f"{trouble.subscriber} dead after {trouble.attempts} attempt(s) on {trouble.event_type}: {error}"
 
 
-def _retrying_words(trouble: TroubledDelivery, now: datetime) -> str:
-    of = f" of {trouble.max_attempts}" if trouble.max_attempts else ""
-    when = trouble.next_attempt_at
-    next_in = f", next in {_ago(when, now)}" if when is not None and when > now else ", due now"
-    return f"{trouble.subscriber}: attempt {trouble.attempts}{of} failed{next_in}"
+def _error_line(error: str) -> str:
+    return error.splitlines()[0][:80] if error else ""
+
+
+def _as_retrying(trouble: TroubledDelivery) -> Retrying:
+    """A retrying delivery as the order page's ``saga_health`` sees it: its next attempt is the one after those made."""
+    return Retrying(
+        subscriber=trouble.subscriber,
+        event_type=trouble.event_type,
+        next_attempt=trouble.attempts + 1,
+        max_attempts=trouble.max_attempts,
+        due_at=trouble.next_attempt_at,
+        error=trouble.last_error,
+    )
 
 
 def _ago(later: datetime, earlier: datetime) -> str:

@@ -14,6 +14,9 @@ State = Delivery.State
 # A dead letter holds back later deliveries of its key until it is retried or discarded.
 BLOCKING_STATES = [State.PENDING, State.RUNNING, State.DEAD]
 OPEN_STATES = BLOCKING_STATES
+# Retrying: pending after a failed attempt. An operator's Retry (attempts back to 0, its last error
+# kept) is due work, not a retry: the flow, the health card, saga_health and troubled_deliveries agree.
+RETRYING = Q(state=State.PENDING, attempts__gt=0)
 
 
 def due_events(now: datetime) -> QuerySet[OutboxEvent]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from eventbus import PermanentError
+from eventbus import PermanentError, operations
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
+from orders import stuck
 from orders.models import Order
 from shipping.carrier import FakeCarrier
 from tests.saga.factories import place_order
@@ -99,7 +101,7 @@ def test_the_filter_finds_dead_retrying_stalled_and_stuck_orders(admin_client, r
     assert ids("stuck") == {"dead", "stalled"}
     page = listed(admin_client)
     assert 'class="attention attention-retrying"' in row(page, retrying)
-    assert "attempt 3 of 20 failed" in row(page, retrying)
+    assert ">shipping.<wbr>book_shipment retrying: attempt 4 of 20, due now<" in row(page, retrying)
     assert 'class="attention attention-stalled"' in row(page, stalled)
     assert "attention-" not in row(page, fine)
     assert 'id="stuck-sagas-link"' in page
@@ -124,3 +126,45 @@ def test_the_list_costs_the_same_number_of_queries_whatever_its_length(admin_cli
     assert Delivery.objects.filter(state="dead").count() == 8
 
     assert queries() == few
+
+
+def test_the_stuck_filter_assesses_the_sagas_once_for_the_button_and_the_list(admin_client, refusing_carrier):
+    def queries(**params: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            listed(admin_client, **params)
+        return len(captured.captured_queries)
+
+    place_order()
+    run_pending()
+    assert queries(attention="stuck") == queries()  # the filter reuses the button's assessment
+
+
+def test_the_button_says_when_the_read_was_cut_short(admin_client, refusing_carrier, monkeypatch):
+    for who in ("a", "b"):
+        place_order(who=who)
+    run_pending()
+    assert "Stuck sagas: 2<" in listed(admin_client)
+
+    monkeypatch.setattr(stuck, "READ_AT_MOST", 1)
+    assert "Stuck sagas: 1+<" in listed(admin_client)
+    assert "Stuck sagas: 1+<" in listed(admin_client, attention="stuck")
+
+
+def test_a_dead_letter_an_operator_retried_is_not_retrying(admin_client, refusing_carrier):
+    order = place_order()
+    run_pending()
+    operations.retry(Delivery.objects.filter(state="dead"), by=operations.Operator("tests", via="cli"))
+    assert Delivery.objects.get(subscriber="shipping.book_shipment").last_error  # kept, attempts back to 0
+
+    assert "attention-" not in row(listed(admin_client), order)
+    assert str(order.id) not in listed(admin_client, attention="retrying")
+
+
+def test_placed_is_shown_in_the_sites_time_zone(admin_client, settings):
+    settings.TIME_ZONE = "Pacific/Kiritimati"  # UTC+14: 12:30 UTC is 02:30 the next day
+    order = place_order()
+    Order.objects.filter(id=order.id).update(created_at=datetime(2026, 3, 1, 12, 30, tzinfo=UTC))
+
+    shown = row(listed(admin_client), order)
+
+    assert '<span class="placed">2026-03-02</span><span class="quiet">02:30:00</span>' in shown

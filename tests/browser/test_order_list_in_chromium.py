@@ -58,7 +58,7 @@ def test_an_operator_sees_what_needs_attention_and_opens_the_stuck_sagas(live_se
     )
     expect(row("stalled").locator(".attention-stalled")).to_have_text("stalled")
     expect(row("retrying").locator(".attention-retrying")).to_have_text("retrying")
-    expect(row("retrying")).to_contain_text("attempt 3 of 20 failed")
+    expect(row("retrying")).to_contain_text("shipping.book_shipment retrying: attempt 4 of 20, due now")
     expect(row("fine").locator(".attention")).to_have_count(0)
     expect(row("fine")).to_contain_text("confirmed")
     expect(row("fine")).to_contain_text("captured 19.80 EUR")

@@ -12,12 +12,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from eventbus import PermanentError, operations
+from eventbus import PermanentError, operations, saga_health, timeline
 from eventbus.models import Delivery
 from eventbus.testing import run_pending
+from eventbus.topology.subscribers import subscribe, unsubscribe
+from orders import saga_summary, stuck
 from orders import services as orders_services
-from orders import stuck
 from orders.models import Order
+from payments.events import PaymentSucceeded
 from shipping.carrier import FakeCarrier
 from tests.saga.factories import place_order
 
@@ -52,7 +54,19 @@ def later(seconds: float):
 
 
 def found(now=None) -> dict:
-    return {saga.order.id: saga for saga in stuck.stuck_sagas(now)}
+    return {saga.order.id: saga for saga in stuck.stuck_sagas(now).sagas}
+
+
+@pytest.fixture
+def payment_notifier():
+    """A subscriber of PaymentSucceeded outside the shop's contexts (a notifier), that fails for good."""
+
+    def notify_payment(event: PaymentSucceeded) -> None:
+        raise PermanentError("mail server refuses the message")
+
+    subscribe(PaymentSucceeded, id="busapp.notify_payment", max_attempts=1)(notify_payment)
+    yield "busapp.notify_payment"
+    unsubscribe("busapp.notify_payment")
 
 
 def booking() -> Delivery:
@@ -159,7 +173,9 @@ def test_a_stall_is_stuck_once_and_not_twice(settings, carrier_down):
     saga = found(later(settings.ORDERS_STUCK_PAID_SECONDS * 2))[order.id]
 
     assert [finding.reason for finding in saga.findings] == [Reason.STALLED]
-    assert saga.findings[0].why == "stalled (not_booked_by_deadline): paid, not booked by its deadline"
+    words = saga_summary.STALLED_REASONS["not_booked_by_deadline"]  # the order page's words, one dictionary
+    assert saga.findings[0].why == f"stalled (not_booked_by_deadline): {words}"
+    assert saga.findings[0].short == words == "paid but not booked by its deadline"
 
 
 def test_orders_on_their_way_are_not_stuck_and_a_retry_is_only_flagged(carrier_down):
@@ -171,9 +187,42 @@ def test_orders_on_their_way_are_not_stuck_and_a_retry_is_only_flagged(carrier_d
     flags = stuck.flags([retrying])
     flag = flags[retrying.id]
     assert flag.attention == stuck.Attention.RETRYING
-    assert re.fullmatch(r"shipping\.book_shipment: attempt \d+ of 20 failed, (next in \d+ s|due now)", flag.short)
-    assert flag.why == flag.short
+    attempts = booking().attempts
+    assert re.fullmatch(
+        rf"shipping\.book_shipment retrying: attempt {attempts + 1} of 20, (next in [\d.]+ (ms|s|min)|due now)",
+        flag.short,
+    )  # the next attempt, counted as the order page counts it
+    assert flag.why.startswith(f"{flag.short}; payments.PaymentSucceeded: ")
+    assert "carrier down" in flag.why
     assert flag.link == reverse("admin:eventbus_delivery_change", args=[booking().id])
+
+
+def test_a_retry_is_said_in_the_words_of_the_order_page(carrier_down):
+    order = place_order()
+    run_pending()
+    order.refresh_from_db()
+    now = timezone.now()
+
+    flag = stuck.flags([order], now=now)[order.id]
+    page = saga_summary.summarize(order, saga_health(timeline(str(order.id), across_services=False)), now=now)
+
+    assert flag.short in [badge.text for badge in page.badges]
+    assert flag.short.startswith(f"shipping.book_shipment retrying: attempt {booking().attempts + 1} of 20, ")
+
+
+def test_a_dead_letter_an_operator_retried_is_due_not_retrying(carrier_refuses):
+    order = place_order()
+    run_pending()
+    operations.retry(Delivery.objects.filter(subscriber="shipping.book_shipment"), by=OPERATOR)
+    retried = booking()
+    assert (retried.state, retried.attempts) == ("pending", 0)
+    assert "carrier refuses the parcel" in retried.last_error  # kept: it is what the retry is about
+
+    order.refresh_from_db()
+    assert stuck.flags([order]) == {}
+    assert order.id not in found()
+    retrying = stuck.needing_attention(Order.objects.all(), stuck.Attention.RETRYING)
+    assert list(retrying) == []
 
 
 def test_the_command_lists_why_since_when_and_where_and_fails_on_request(carrier_refuses):
@@ -198,8 +247,10 @@ def test_the_command_answers_json(carrier_refuses):
     out = StringIO()
     call_command("stuck_sagas", "--json", stdout=out)
 
-    [saga] = json.loads(out.getvalue())
+    answer = json.loads(out.getvalue())
 
+    assert answer["truncated"] is False
+    [saga] = answer["sagas"]
     assert (saga["order"], saga["status"], saga["reason"]) == (str(order.id), "paid", "dead_letter")
     assert saga["findings"][0]["link"] == reverse("admin:eventbus_delivery_change", args=[booking().id])
 
@@ -210,7 +261,7 @@ def test_the_command_says_so_when_nothing_is_stuck_and_then_passes_fail():
     assert out.getvalue().strip() == "No stuck sagas."
     out = StringIO()
     call_command("stuck_sagas", "--json", stdout=out)
-    assert json.loads(out.getvalue()) == []
+    assert json.loads(out.getvalue()) == {"sagas": [], "truncated": False}
 
 
 def test_finding_them_costs_two_queries_however_many_are_stuck(carrier_refuses, django_assert_num_queries):
@@ -218,4 +269,88 @@ def test_finding_them_costs_two_queries_however_many_are_stuck(carrier_refuses, 
         place_order(who=who)
     run_pending()
     with django_assert_num_queries(2):  # the bus's troubled deliveries, then the candidate orders
-        assert len(stuck.stuck_sagas()) == 3
+        assert len(stuck.stuck_sagas().sagas) == 3
+
+
+def test_the_read_is_bounded_oldest_first_and_says_when_it_was_cut(carrier_refuses, monkeypatch):
+    orders = [place_order(who=who) for who in ("a", "b", "c")]
+    run_pending()
+
+    report = stuck.stuck_sagas(at_most=2)
+
+    assert report.truncated
+    assert [saga.order.id for saga in report.sagas] == [order.id for order in orders[:2]]  # the oldest
+    assert report.count == "2+"
+    assert (stuck.stuck_sagas(at_most=3).truncated, stuck.stuck_sagas(at_most=3).count) == (False, "3")
+
+    monkeypatch.setattr(stuck, "READ_AT_MOST", 2)
+    out = StringIO()
+    call_command("stuck_sagas", stdout=out)
+    assert "2+ stuck saga(s)" in out.getvalue()
+    assert "Only the oldest 2 dead or discarded deliveries and candidate orders were read" in out.getvalue()
+    out = StringIO()
+    call_command("stuck_sagas", "--json", stdout=out)
+    answer = json.loads(out.getvalue())
+    assert (answer["truncated"], len(answer["sagas"])) == (True, 2)
+
+
+def test_the_oldest_dead_letters_are_read_before_older_discarded_steps(carrier_refuses):
+    discarded = place_order(who="discarded")
+    run_pending()
+    operations.discard(Delivery.objects.filter(state="dead"), by=OPERATOR)
+    dead = place_order(who="dead")
+    run_pending()
+
+    report = stuck.stuck_sagas(at_most=1)
+
+    assert [saga.order.id for saga in report.sagas] == [dead.id]  # a dead letter first, though the newer
+    assert report.truncated
+    assert {saga.order.id for saga in stuck.stuck_sagas().sagas} == {discarded.id, dead.id}
+
+
+def test_a_discarded_step_of_a_subscriber_the_saga_does_not_wait_on_is_not_stuck(payment_notifier, carrier_down):
+    order = place_order()
+    run_pending()
+    order.refresh_from_db()
+    assert order.status == Status.PAID  # the booking retrying, the notifier dead
+    assert order.id in found()  # a dead letter in the saga, whoever's
+    operations.discard(Delivery.objects.filter(subscriber=payment_notifier), by=OPERATOR)
+
+    assert order.id not in found()
+    assert stuck.waits_on(order) == {"orders", "shipping"}
+
+
+def test_a_discarded_step_of_the_context_a_pending_order_waits_on_leaves_it_stuck():
+    operations.pause("payments.charge_order", by=OPERATOR)
+    order = place_order()
+    run_pending()  # the charge waits, paused
+    charge = Delivery.objects.filter(event__correlation_id=str(order.id), subscriber="payments.charge_order")
+    charge.update(state=Delivery.State.DEAD, last_error="PermanentError: provider refuses")
+    operations.discard(charge, by=OPERATOR)
+
+    saga = found()[order.id]
+
+    assert stuck.waits_on(order) == {"orders", "payments"}
+    assert [finding.reason for finding in saga.findings] == [Reason.STEP_DISCARDED]
+    assert "payments.charge_order discarded on orders.OrderCreated" in saga.findings[0].why
+
+
+def test_eventbus_replay_runs_a_discarded_step_again_and_the_saga_goes_on(monkeypatch):
+    def refuse(self, **kwargs):
+        raise PermanentError("carrier refuses the parcel")
+
+    monkeypatch.setattr(FakeCarrier, "book", refuse)
+    order = place_order()
+    run_pending()
+    operations.discard(Delivery.objects.filter(subscriber="shipping.book_shipment"), by=OPERATOR)
+    assert found()[order.id].reason == Reason.STEP_DISCARDED
+    monkeypatch.undo()  # the carrier takes parcels again
+
+    out = StringIO()
+    call_command("eventbus", "replay", "--delivery", str(booking().id), stdout=out)  # as docs/saga.md says
+    assert "replaying 1 deliveries" in out.getvalue()
+    run_pending()
+
+    order.refresh_from_db()
+    assert order.status == Status.CONFIRMED
+    assert order.id not in found()

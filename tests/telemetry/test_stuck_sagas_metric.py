@@ -17,19 +17,38 @@ from tests.saga.factories import place_order
 pytestmark = pytest.mark.django_db
 
 
-def stuck_gauge(client) -> dict[str, float]:
+def families(client) -> dict[str, list]:
     response = client.get("/metrics", **settings.PROBE_AUTH)
     assert response.status_code == 200
-    return {
-        sample.labels["reason"]: sample.value
-        for family in text_string_to_metric_families(response.content.decode())
-        if family.name == "orders_stuck_sagas"
-        for sample in family.samples
-    }
+    return {family.name: family.samples for family in text_string_to_metric_families(response.content.decode())}
+
+
+def stuck_gauge(client) -> dict[str, float]:
+    return {sample.labels["reason"]: sample.value for sample in families(client)["orders_stuck_sagas"]}
+
+
+def truncated(client) -> float:
+    [sample] = families(client)["orders_stuck_sagas_truncated"]
+    return sample.value
 
 
 def test_every_reason_is_exported_at_zero_when_nothing_is_stuck(client):
     assert stuck_gauge(client) == {reason.value: 0 for reason in stuck.Reason}
+    assert truncated(client) == 0
+
+
+def test_a_read_cut_short_is_said_and_its_counts_are_a_floor(client, monkeypatch):
+    def refuse(self, **kwargs):
+        raise PermanentError("carrier refuses the parcel")
+
+    monkeypatch.setattr(FakeCarrier, "book", refuse)
+    for who in ("a", "b"):
+        place_order(who=who)
+    run_pending()
+    assert (stuck_gauge(client)["dead_letter"], truncated(client)) == (2, 0)
+
+    monkeypatch.setattr(stuck, "READ_AT_MOST", 1)
+    assert (stuck_gauge(client)["dead_letter"], truncated(client)) == (1, 1)
 
 
 def test_stuck_sagas_are_counted_by_their_most_pressing_reason(client, monkeypatch):

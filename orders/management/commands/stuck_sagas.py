@@ -18,20 +18,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--fail", action="store_true", help="exit with status 1 when any saga is stuck")
-        parser.add_argument("--json", action="store_true", help="one JSON document (a list of stuck sagas)")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="one JSON document: the stuck sagas, and whether the read was cut short (truncated)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sagas = stuck.stuck_sagas()
+        report = stuck.stuck_sagas()
         if options["json"]:
-            self.stdout.write(json.dumps([_as_json(saga) for saga in sagas], indent=2))
+            found = {"sagas": [_as_json(saga) for saga in report.sagas], "truncated": report.truncated}
+            self.stdout.write(json.dumps(found, indent=2))
         else:
-            self._table(sagas)
-        if sagas and options["fail"]:
+            self._table(report)
+        if report.sagas and options["fail"]:
             raise SystemExit(1)
 
-    def _table(self, sagas: list[stuck.StuckSaga]) -> None:
+    def _table(self, report: stuck.StuckReport) -> None:
+        sagas = report.sagas
         if not sagas:
-            self.stdout.write("No stuck sagas.")
+            self.stdout.write("No stuck sagas." if not report.truncated else "No stuck sagas among those read.")
+            self._cut_short(report)
             return
         self.stdout.write(f"{'order':36}  {'status':9}  {'since (UTC)':19}  {'reason':23}  why / where")
         for saga in sagas:
@@ -43,7 +50,15 @@ class Command(BaseCommand):
                 if finding.link:
                     self.stdout.write(f"{'':36}  {'':9}  {'':19}  {'':23}  {finding.link}")
                 first = False
-        self.stdout.write(f"{len(sagas)} stuck saga(s): see docs/saga.md, 'Stuck sagas', for what to do.")
+        self.stdout.write(f"{report.count} stuck saga(s): see docs/saga.md, 'Stuck sagas', for what to do.")
+        self._cut_short(report)
+
+    def _cut_short(self, report: stuck.StuckReport) -> None:
+        if report.truncated:
+            self.stdout.write(
+                f"Only the oldest {stuck.READ_AT_MOST} dead or discarded deliveries and candidate orders were read: "
+                "there may be more."
+            )
 
 
 def _as_json(saga: stuck.StuckSaga) -> dict[str, Any]:
