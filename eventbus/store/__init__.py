@@ -4,6 +4,7 @@
 ``operating`` the operators'; ``subscriptions`` writes the code's subscribers as data; ``outbox``
 turns envelopes into rows and back; ``history`` reads what happened (a saga's timeline);
 ``flow_counts`` counts per edge of the choreography and the bus's health; ``workers`` keeps workers' heartbeats;
+``troubles`` reads, by saga, the deliveries that need attention (dead, discarded, retrying);
 ``statements`` holds the hot path's statements written by hand (and prepared on PostgreSQL).
 
 The delivery state machine (docs/eventbus.md mirrors it):

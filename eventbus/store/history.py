@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import models
+from django.db.models import F, FilteredRelation, Q
 
 from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 
@@ -124,10 +125,11 @@ def timeline(correlation_id: str) -> list[TimelineEvent]:
     steps: dict[int, list[DeliveryStep]] = {}
     rows = (
         Delivery.objects.filter(event__correlation_id=correlation_id)
-        .order_by("event_id", "subscriber", "id", "attempt_history__started_at", "attempt_history__id")
+        .alias(recent=FilteredRelation("attempt_history", condition=RECENT_ATTEMPTS))
+        .order_by("event_id", "subscriber", "id", "recent__started_at", "recent__id")
         .values_list("event_id", *STEP_COLUMNS, *ATTEMPT_COLUMNS)
     )
-    # One statement: each delivery's row repeated for each of its attempts (once, without attempts).
+    # One statement: each delivery's row repeated for each of its recent attempts (once, without any).
     for _, group in groupby(rows, key=lambda row: row[1]):
         found = list(group)
         event_id, id, subscriber, state, attempts, last_error, duration_ms, finished_at, available_at = found[0][:9]
@@ -151,8 +153,13 @@ def timeline(correlation_id: str) -> list[TimelineEvent]:
 
 # What a timeline reads, as tuples: no model instances, and not the payloads.
 STEP_COLUMNS = ("id", "subscriber", "state", "attempts", "last_error", "duration_ms", "finished_at", "available_at")
+SHOWN_ATTEMPTS = 20
+"""A timeline reads a delivery's attempts numbered above its attempt count less this: its last 20
+(a forwarding delivery retries without end). An operator's retry starts a new set numbered from 1,
+so until it has 20 attempts of its own the earlier sets' come with it."""
+RECENT_ATTEMPTS = Q(attempt_history__number__gt=F("attempts") - SHOWN_ATTEMPTS)
 ATTEMPT_COLUMNS = tuple(
-    f"attempt_history__{name}" for name in ("number", "started_at", "finished_at", "duration_ms", "outcome", "error")
+    f"recent__{name}" for name in ("number", "started_at", "finished_at", "duration_ms", "outcome", "error")
 )
 EVENT_COLUMNS = ("id", "event_id", "type", "version", "time", "deliver_at", "dispatched_at", "causation_id")
 

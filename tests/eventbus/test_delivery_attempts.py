@@ -165,3 +165,23 @@ def test_a_table_in_time_order_lists_events_as_published_and_deliveries_as_they_
 def test_an_error_stands_only_while_the_delivery_is_dead_or_retrying(state, attempts, stands):
     step = DeliveryStep(1, "busapp.notify", state, attempts, "boom", None, None)
     assert step.current_error == ("boom" if stands else "")
+
+
+def test_a_timeline_reads_a_deliverys_last_twenty_attempts():
+    with transaction.atomic():
+        publish(Fanout(n=1), key="saga")
+    run_pending()
+    delivery = Delivery.objects.get(subscriber="busapp.record_fanout")
+    DeliveryAttempt.objects.filter(delivery=delivery).delete()
+    now = timezone.now()
+    DeliveryAttempt.objects.bulk_create(
+        DeliveryAttempt(delivery=delivery, number=n, started_at=now + timedelta(seconds=n), outcome="failed")
+        for n in range(1, 26)
+    )
+    Delivery.objects.filter(id=delivery.id).update(attempts=25, state="dead")
+
+    [event] = timeline("saga")
+    step = {d.subscriber: d for d in event.deliveries}["busapp.record_fanout"]
+    assert [attempt.number for attempt in step.history] == list(range(6, 26))
+    others = [d for d in event.deliveries if d.subscriber != "busapp.record_fanout"]
+    assert all(d.history for d in others), "a delivery's attempts still come with it"
