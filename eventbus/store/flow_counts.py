@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Min, Q, QuerySet
 
 from eventbus.models import Delivery, OutboxEvent
+from eventbus.store.waiting import RETRYING
 
 State = Delivery.State
 PERCENTILE = 0.95
@@ -70,7 +71,7 @@ def edge_counts(*, since: datetime, now: datetime) -> dict[Edge, EdgeCounts]:
             found[_edge(percentile)]["p95_ms"] = percentile["p95"]
     open_now = _open().values("subscriber", "event__type")
     for waiting in open_now.annotate(
-        retrying=Count("id", filter=Q(state=State.PENDING, attempts__gt=0)),
+        retrying=Count("id", filter=RETRYING),
         dead=Count("id", filter=Q(state=State.DEAD)),
         backlog=Count("id", filter=Q(state=State.PENDING)),
         oldest_due=Min("available_at", filter=Q(state=State.PENDING, available_at__lte=now)),
@@ -85,7 +86,7 @@ def health(now: datetime) -> Health:
     """Dead letters, deliveries retrying and waiting now, and the oldest due work (outbox or delivery)."""
     counts = _open().aggregate(
         dead=Count("id", filter=Q(state=State.DEAD)),
-        retrying=Count("id", filter=Q(state=State.PENDING, attempts__gt=0)),
+        retrying=Count("id", filter=RETRYING),
         backlog=Count("id", filter=Q(state=State.PENDING)),
         oldest=Min("available_at", filter=Q(state=State.PENDING, available_at__lte=now)),
     )
