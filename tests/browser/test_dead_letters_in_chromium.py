@@ -8,24 +8,14 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, expect
 
 from eventbus.models import Delivery, OperatorAction
 from tests.admin.dead_letters import BOOKING, stuck_at_booking
-from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import log_in, screenshots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DELETE_RED = "rgb(186, 33, 33)"  # the admin's --delete-button-bg, light and dark
-
-
-def shoot(page: Page, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width in (1400, 1024):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=SCREENSHOTS / f"{name}-{width}-{scheme}.png", full_page=True)
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1400, "height": 900})
 
 
 def background(locator: Locator) -> str:
@@ -53,7 +43,7 @@ def test_an_operator_discards_a_dead_booking_after_reading_what_it_leaves_behind
     expect(discard).to_have_value("Discard")
     assert background(discard) == DELETE_RED
     page.fill("textarea[name=reason]", "carrier account closed; refund by hand")
-    shoot(page, "confirm-discard")
+    screenshots(page, "confirm-discard")
 
     discard.click()
 
@@ -78,7 +68,7 @@ def test_a_dead_letters_page_has_buttons_and_no_save(live_server, page):
         expect(page.locator(f"input[name={save}]")).to_have_count(0)
     expect(page.locator("a.deletelink")).to_have_count(0)
     expect(page.locator("a.closelink")).to_be_visible()
-    shoot(page, "dead-letter-page")
+    screenshots(page, "dead-letter-page")
 
     actions.get_by_role("button", name="Retry").click()
     page.fill("textarea[name=reason]", "carrier is back")
@@ -103,11 +93,11 @@ def test_an_operator_retries_a_group_of_dead_letters(live_server, page):
     assert background(groups.first.get_by_role("button", name="Discard all…")) == DELETE_RED
     page.set_viewport_size({"width": 1024, "height": 900})
     expect(groups.first.get_by_role("button", name="Discard all…")).to_be_in_viewport(ratio=1)
-    shoot(page, "dead-letter-groups")
+    screenshots(page, "dead-letter-groups")
 
     groups.first.get_by_role("button", name="Discard all…").click()
     expect(page.locator("#confirm-action .left-behind .never-handled")).to_contain_text("these 2 sagas")
-    shoot(page, "confirm-discard-group")
+    screenshots(page, "confirm-discard-group")
     page.get_by_role("link", name="Cancel").click()
 
     groups.first.get_by_role("button", name="Retry all").click()

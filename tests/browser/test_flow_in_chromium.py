@@ -11,26 +11,16 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from eventbus import publish
 from eventbus.models import Delivery
 from eventbus.store import workers
 from eventbus.testing import relay
-from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import log_in, screenshots
 from tests.busapp.events import Fanout
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def screenshots(page: Page, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width in (1400, 1024):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=SCREENSHOTS / f"{name}-{width}-{scheme}.png", full_page=True)
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1400, "height": 900})
 
 
 def test_an_operator_sees_the_bus_at_a_glance_and_opens_what_a_count_counts(live_server, page, compensated_order):

@@ -17,7 +17,7 @@ from eventbus.models import Delivery
 from eventbus.testing import run_pending
 from orders.models import Order
 from shipping.carrier import FakeCarrier
-from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import SCREENSHOTS, each_look, log_in
 from tests.saga.factories import place_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,17 +64,11 @@ def test_an_operator_sees_what_needs_attention_and_opens_the_stuck_sagas(live_se
     expect(row("fine")).to_contain_text("captured 19.80 EUR")
     expect(row("fine")).to_contain_text("booked")
 
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width in (1400, 1024):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(path=SCREENSHOTS / f"order-list-{width}-{scheme}.png", full_page=True)
-    # dark: the dead badge keeps the admin's error colour, not light mode's
     dead_badge = row("dead").locator(".attention-dead")
-    assert dead_badge.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
-
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1400, "height": 800})
+    for width, scheme in each_look(page, height=800):
+        page.screenshot(path=SCREENSHOTS / f"order-list-{width}-{scheme}.png", full_page=True)
+        # light and dark: the dead badge keeps a background of the admin's error colours
+        assert dead_badge.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)", scheme
     page.click("#stuck-sagas-link")
     expect(page.locator("#result_list tbody tr")).to_have_count(2)
     expect(row("dead")).to_have_count(1)

@@ -12,12 +12,10 @@ from playwright.sync_api import Locator, Page, expect
 from demo.management.commands.seed_demo import PRODUCTS
 from orders.api_examples import IDEMPOTENCY_KEY_EXAMPLE
 from orders.models import Order
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import screenshots
 from tests.price_list import on_sale
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WIDTHS = (1400, 1024)
 
 
 @pytest.fixture
@@ -29,15 +27,8 @@ def token(transactional_db: None) -> str:
 
 
 def shots(page: Page, name: str, part: Locator | None = None) -> None:
-    """Screenshots at each width, light and dark: of ``part`` when given, else of the viewport."""
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 1000})
-            path = SCREENSHOTS / f"swagger-{name}-{width}-{scheme}.png"
-            (part or page).screenshot(path=path)
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    """Screenshots at each width, light and dark: of ``part`` when given, else of the page."""
+    screenshots(page, f"swagger-{name}", height=1000, part=part, full_page=False)
 
 
 def test_a_newcomer_authorizes_picks_an_example_and_places_an_order(live_server, page, token):
