@@ -66,7 +66,7 @@ def flush_redis() -> None:
 def truncate_bus_tables() -> None:
     """Start a measurement on empty bus tables."""
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE eventbus_delivery, eventbus_outbox RESTART IDENTITY")
+        cursor.execute("TRUNCATE eventbus_delivery_attempt, eventbus_delivery, eventbus_outbox RESTART IDENTITY")
 
 
 def reset_fake_ledgers() -> None:

@@ -2,8 +2,13 @@
 
 import psycopg
 import pytest
+from django.db import transaction
 
-from bench.services import recreate_database
+from bench.services import recreate_database, truncate_bus_tables
+from eventbus import publish
+from eventbus.models import Delivery, DeliveryAttempt, OutboxEvent
+from eventbus.testing import run_pending
+from tests.busapp.events import Fanout
 
 pytestmark = pytest.mark.postgres
 SERVER = "postgres://root@127.0.0.1:5432"
@@ -26,3 +31,15 @@ def test_a_bench_database_is_dropped_and_made_again_empty():
 def test_a_database_whose_name_does_not_say_bench_is_refused():
     with pytest.raises(SystemExit, match="refusing to drop database 'test'"):
         recreate_database(f"{SERVER}/test")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_measurement_starts_on_empty_bus_tables_attempts_and_all():
+    with transaction.atomic():
+        publish(Fanout(n=1), key="k")
+    run_pending()
+    assert DeliveryAttempt.objects.exists()
+
+    truncate_bus_tables()
+
+    assert (OutboxEvent.objects.count(), Delivery.objects.count(), DeliveryAttempt.objects.count()) == (0, 0, 0)
