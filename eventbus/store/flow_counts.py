@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Min, Q, QuerySet
 
 from eventbus.models import Delivery, OutboxEvent
-from eventbus.store.waiting import RETRYING
+from eventbus.store.waiting import RETRYING, age_seconds
 
 State = Delivery.State
 PERCENTILE = 0.95
@@ -48,7 +48,7 @@ class Health:
     oldest_due: datetime | None
 
     def oldest_age_seconds(self, now: datetime) -> float:
-        return max((now - self.oldest_due).total_seconds(), 0.0) if self.oldest_due else 0.0
+        return age_seconds(self.oldest_due, now)
 
 
 Edge = tuple[str, str]

@@ -60,7 +60,12 @@ class Backlog:
 
     def oldest_age_seconds(self, now: datetime) -> float:
         """Age of the oldest due work (a due outbox row or a due delivery), from when it became due."""
-        return max((now - self.oldest_due).total_seconds(), 0.0) if self.oldest_due else 0.0
+        return age_seconds(self.oldest_due, now)
+
+
+def age_seconds(due: datetime | None, now: datetime) -> float:
+    """How long work due at ``due`` has waited by ``now``; 0 when nothing is due."""
+    return max((now - due).total_seconds(), 0.0) if due else 0.0
 
 
 def backlog(now: datetime, *, states: Iterable[str] | None = None) -> Backlog:
